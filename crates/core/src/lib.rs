@@ -1,0 +1,17 @@
+//! holdfast-core: everything Holdfast knows and decides, independent of how it
+//! is reached. The daemon crate puts HTTP surfaces in front of it and the
+//! desktop shell puts windows in front of those; nothing here speaks HTTP.
+
+pub mod auth;
+pub mod catalog;
+pub mod config;
+pub mod fsutil;
+pub mod metrics;
+pub mod node_key;
+pub mod paths;
+pub mod secret;
+pub mod time;
+
+pub use catalog::Catalog;
+pub use config::Config;
+pub use paths::Paths;

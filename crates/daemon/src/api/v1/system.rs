@@ -1,0 +1,197 @@
+//! The "what is this daemon" routes: version, identity, health, metrics, and
+//! the OpenAPI document itself.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use holdfast_core::metrics::{MINUTE_MS, Sample};
+use holdfast_core::time::now_ms;
+
+use crate::api::error::{ApiError, ApiResult, ErrorBody};
+use crate::api::extract::ApiQuery;
+use crate::api::openapi::Document;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct VersionResponse {
+    pub version: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WhoamiResponse {
+    /// This device's libp2p PeerId.
+    pub node_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatusResponse {
+    pub running: bool,
+    pub version: String,
+    /// Whether a mesh swarm key is configured (the mesh is not built yet: false).
+    pub has_swarm_key: bool,
+    /// True until the mesh is set up with a swarm key.
+    pub setup_required: bool,
+    pub peer_id: String,
+    /// libp2p listen addresses; empty while the mesh is off.
+    pub listen_addrs: Vec<String>,
+    pub s3_enabled: bool,
+    pub tls: TlsStatus,
+    pub at_rest: AtRestStatus,
+    pub network: NetworkStatus,
+    /// Whether a web UI password exists (else login answers 503).
+    pub password_set: bool,
+    pub uptime_ms: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TlsStatus {
+    pub enabled: bool,
+    /// SHA-256 of the certificate (colon-separated hex), for pinning.
+    pub fingerprint: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AtRestStatus {
+    pub enabled: bool,
+    pub provider: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NetworkStatus {
+    /// `none` while no mesh network is configured.
+    pub state: String,
+    pub id: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MetricsQuery {
+    /// Earliest minute to include (ms since epoch).
+    pub from: Option<i64>,
+    /// Latest minute to include (ms since epoch).
+    pub to: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MetricsResponse {
+    pub interval_ms: i64,
+    /// Oldest first; the last one is the minute still in progress.
+    pub samples: Vec<MetricSample>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MetricSample {
+    /// Start of the minute.
+    pub ts_ms: i64,
+    pub requests: u64,
+    pub errors: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Percent of one core.
+    pub cpu_percent: f32,
+    pub rss_bytes: u64,
+}
+
+impl From<Sample> for MetricSample {
+    fn from(s: Sample) -> Self {
+        Self {
+            ts_ms: s.minute_ms,
+            requests: s.requests,
+            errors: s.errors,
+            bytes_in: s.bytes_in,
+            bytes_out: s.bytes_out,
+            cpu_percent: s.cpu_percent,
+            rss_bytes: s.rss_bytes,
+        }
+    }
+}
+
+/// The daemon's version. No bearer needed.
+#[utoipa::path(get, path = "/version", tag = "system",
+    responses((status = 200, body = VersionResponse)))]
+pub async fn version() -> Json<VersionResponse> {
+    Json(VersionResponse {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+/// This node's PeerId.
+#[utoipa::path(get, path = "/whoami", tag = "system", security(("bearer" = [])),
+    responses((status = 200, body = WhoamiResponse), (status = 401, body = ErrorBody)))]
+pub async fn whoami(State(state): State<AppState>) -> Json<WhoamiResponse> {
+    Json(WhoamiResponse {
+        node_id: state.node.peer_id.to_string(),
+    })
+}
+
+/// Health snapshot. No bearer needed, so launchers can probe before login.
+#[utoipa::path(get, path = "/system/status", tag = "system",
+    responses((status = 200, body = StatusResponse)))]
+pub async fn status(State(state): State<AppState>) -> ApiResult<Json<StatusResponse>> {
+    let node = &state.node;
+    Ok(Json(StatusResponse {
+        running: true,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        has_swarm_key: false,
+        setup_required: true,
+        peer_id: node.peer_id.to_string(),
+        listen_addrs: Vec::new(),
+        s3_enabled: node.s3_enabled,
+        tls: TlsStatus {
+            enabled: node.tls_fingerprint.is_some(),
+            fingerprint: node.tls_fingerprint.clone(),
+        },
+        at_rest: AtRestStatus {
+            enabled: false,
+            provider: None,
+        },
+        network: NetworkStatus {
+            state: "none".into(),
+            id: None,
+            name: None,
+        },
+        password_set: state.auth.password_is_set().await?,
+        uptime_ms: now_ms() - node.started_at_ms,
+    }))
+}
+
+/// Per-minute metrics for the last 24 h, optionally narrowed to `[from, to]`.
+#[utoipa::path(get, path = "/system/metrics", tag = "system", security(("bearer" = [])),
+    params(MetricsQuery),
+    responses(
+        (status = 200, body = MetricsResponse),
+        (status = 400, description = "from after to, or not numbers", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<MetricsQuery>,
+) -> ApiResult<Json<MetricsResponse>> {
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && from > to
+    {
+        return Err(ApiError::bad_request("`from` is after `to`"));
+    }
+    let samples = state.metrics.samples(q.from, q.to);
+    Ok(Json(MetricsResponse {
+        interval_ms: MINUTE_MS,
+        samples: samples.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "system",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi_json(Extension(doc): Extension<Arc<Document>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.json.clone(),
+    )
+}

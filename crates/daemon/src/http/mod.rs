@@ -1,0 +1,8 @@
+//! HTTP plumbing shared by every surface (REST, IPC, hub, S3): Host/Origin
+//! policy against DNS rebinding, request accounting, and serving a router on
+//! a bound listener with optional TLS and graceful shutdown.
+
+pub mod counting;
+pub mod host_policy;
+pub mod observe;
+pub mod serve;

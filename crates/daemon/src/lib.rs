@@ -1,0 +1,13 @@
+//! holdfast-daemon: Holdfast's network surfaces in front of holdfast-core,
+//! the lifecycle that runs them ([`RunningDaemon`]), and the `holdfast` CLI.
+
+pub mod api;
+pub mod cli;
+pub mod daemon;
+pub mod endpoints;
+pub mod http;
+pub mod logging;
+pub mod state;
+pub mod tls;
+
+pub use daemon::RunningDaemon;

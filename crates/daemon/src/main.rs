@@ -1,0 +1,5 @@
+//! The `holdfast` command.
+
+fn main() -> std::process::ExitCode {
+    holdfast_daemon::cli::main()
+}
