@@ -1,1 +1,13 @@
+//! End-to-end tests: each starts the real `holdfast` binary on 127.0.0.1:0
+//! with its own temporary data directory and talks to it as clients do.
 
+mod harness;
+
+mod auth;
+mod errors;
+mod lifecycle;
+mod logs;
+mod openapi;
+mod security;
+mod system;
+mod tls;

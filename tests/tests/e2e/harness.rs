@@ -1,0 +1,292 @@
+//! `TestDaemon`: a real daemon process for one test. Readiness is the
+//! daemon's own `endpoints.json` naming this process, never a fixed sleep.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_holdfast-e2e");
+pub const PASSWORD: &str = "correct horse battery";
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct TestDaemon {
+    pub dir: TempDir,
+    child: Child,
+    pub addr: SocketAddr,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+/// The config every test daemon starts from: ephemeral loopback port.
+pub fn loopback_config() -> String {
+    "api:\n  bind: 127.0.0.1:0\n".to_owned()
+}
+
+impl TestDaemon {
+    pub async fn start() -> Self {
+        Self::start_with_config(&loopback_config()).await
+    }
+
+    pub async fn start_with_config(config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.yaml"), config).unwrap();
+        Self::start_in(dir).await
+    }
+
+    /// Start on an existing data dir (e.g. after [`TestDaemon::stop`]).
+    pub async fn start_in(dir: TempDir) -> Self {
+        let child = spawn_daemon(dir.path());
+        let (child, endpoints) = wait_ready(child, dir.path()).await;
+        let addr: SocketAddr = endpoints["api"]["addr"].as_str().unwrap().parse().unwrap();
+        let base = endpoints["api"]["url"].as_str().unwrap().to_owned();
+        ensure_crypto();
+        let mut http = reqwest::Client::builder().no_proxy();
+        if let Some(cert) = endpoints["api"]["tls"]["cert_file"].as_str() {
+            let pem = std::fs::read(cert).unwrap();
+            http = http.tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()]);
+        }
+        Self {
+            dir,
+            child,
+            addr,
+            base,
+            http: http.build().unwrap(),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Full URL of an `/api/v1` path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("daemon still running")
+    }
+
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("cli-admin.token"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn set_password(&self, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/auth/admin/set-password"))
+            .header("X-Holdfast-Admin-Token", self.admin_token())
+            .json(&json!({ "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Log in with `password`, returning the bearer.
+    pub async fn login(&self, password: &str) -> String {
+        let resp = self
+            .post_json("/auth/login", json!({ "password": password }))
+            .await;
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Set the standard password and log in.
+    pub async fn owner_token(&self) -> String {
+        assert_eq!(self.set_password(PASSWORD).await.status(), 204);
+        self.login(PASSWORD).await
+    }
+
+    /// The `holdfast` CLI pointed at this daemon's data dir.
+    pub fn cli(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args(args).arg("--data-dir").arg(self.data_dir());
+        cmd
+    }
+
+    /// Send a signal to the daemon process.
+    pub fn signal(&self, sig: i32) {
+        let rc = unsafe { libc::kill(self.pid() as i32, sig) };
+        assert_eq!(rc, 0, "kill failed");
+    }
+
+    /// SIGTERM and wait for exit; hands back the data dir for a restart.
+    pub async fn stop(mut self) -> (ExitStatus, TempDir) {
+        self.signal(libc::SIGTERM);
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("daemon did not exit within 30 s of SIGTERM")
+            .unwrap();
+        (status, self.dir)
+    }
+
+    /// Wait for the exit of a daemon already signalled; hands back the data dir.
+    pub async fn stop_after_signal(mut self) -> (ExitStatus, TempDir) {
+        let status = self.wait_exit().await;
+        (status, self.dir)
+    }
+
+    /// Wait for an exit already under way.
+    pub async fn wait_exit(&mut self) -> ExitStatus {
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("daemon did not exit")
+            .unwrap()
+    }
+
+    pub async fn restart(self) -> Self {
+        let (status, dir) = self.stop().await;
+        assert!(status.success(), "daemon exited with {status}");
+        Self::start_in(dir).await
+    }
+}
+
+fn spawn_daemon(dir: &Path) -> Child {
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("daemon-stderr.log"))
+        .unwrap();
+    Command::new(BIN)
+        .arg("daemon")
+        .arg("--data-dir")
+        .arg(dir)
+        .env("HOLDFAST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the daemon")
+}
+
+async fn wait_ready(mut child: Child, dir: &Path) -> (Child, Value) {
+    let path = dir.join("endpoints.json");
+    let pid = child.id().unwrap();
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let log = std::fs::read_to_string(dir.join("daemon-stderr.log")).unwrap_or_default();
+            panic!("daemon exited during start-up with {status}:\n{log}");
+        }
+        if let Ok(bytes) = std::fs::read(&path)
+            && let Ok(v) = serde_json::from_slice::<Value>(&bytes)
+            && v["pid"].as_u64() == Some(pid as u64)
+        {
+            return (child, v);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "daemon not ready after {START_TIMEOUT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Run the daemon binary expecting it to refuse to start; returns (code, stderr).
+pub fn start_expecting_failure(dir: &Path) -> (Option<i32>, String) {
+    let out = std::process::Command::new(BIN)
+        .arg("daemon")
+        .arg("--data-dir")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn ensure_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Send raw bytes over a fresh TCP connection and read the whole answer.
+pub fn raw_http(addr: SocketAddr, request: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // A server may answer (e.g. 413) and close before reading everything.
+    let _ = s.write_all(request.as_bytes());
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Status code of a raw HTTP answer.
+pub fn raw_status(answer: &str) -> u16 {
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+}
+
+/// Body of a raw HTTP answer (no chunked encoding expected).
+pub fn raw_body(answer: &str) -> &str {
+    answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("")
+}
+
+/// Assert the API error shape: JSON object whose `error` is a non-empty string.
+pub async fn assert_error(resp: reqwest::Response, status: u16) -> String {
+    assert_eq!(resp.status(), status, "status");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(ct.starts_with("application/json"), "content-type {ct:?}");
+    let body: Value = resp.json().await.unwrap();
+    let msg = body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error field: {body}"));
+    assert!(!msg.is_empty());
+    msg.to_owned()
+}
+
+/// All files under `dir` (recursively) whose names end with `suffix`.
+pub fn files_under(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p, suffix));
+            } else if p.to_string_lossy().ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,55 @@
+//! Secrets never reach the logs.
+
+use serde_json::{Value, json};
+
+use crate::harness::{PASSWORD, TestDaemon, files_under};
+
+#[tokio::test]
+async fn passwords_tokens_and_tickets_stay_out_of_the_logs() {
+    let d = TestDaemon::start().await;
+    let admin = d.admin_token();
+    let token = d.owner_token().await;
+    d.post_json("/auth/login", json!({"password": "wrong password guess"}))
+        .await;
+    d.get(&format!("/whoami?token={token}")).await;
+    let out = d.cli(&["open", "--print"]).output().unwrap();
+    let url = String::from_utf8(out.stdout).unwrap();
+    let ticket = url.trim().split("bootstrap=").nth(1).unwrap().to_owned();
+    let exchanged: Value = d
+        .post_json("/auth/bootstrap-exchange", json!({"ticket": ticket}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second = exchanged["token"].as_str().unwrap().to_owned();
+    d.http
+        .post(d.url("/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+
+    let (status, dir) = d.stop().await;
+    assert!(status.success());
+    let mut logs = files_under(&dir.path().join("logs"), ".log");
+    assert!(!logs.is_empty(), "a log file is written in the data dir");
+    logs.push(dir.path().join("daemon-stderr.log"));
+    let mut all = String::new();
+    for f in &logs {
+        all.push_str(&std::fs::read_to_string(f).unwrap());
+    }
+    assert!(
+        all.contains("POST /api/v1/auth/login"),
+        "access log present"
+    );
+    for secret in [
+        PASSWORD,
+        "wrong password guess",
+        &admin,
+        &token,
+        &ticket,
+        &second,
+    ] {
+        assert!(!all.contains(secret), "a secret reached the logs");
+    }
+}
