@@ -10,7 +10,10 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
 /// Migrations in order. Append only: never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_identity.sql"),
+];
 
 /// How many read connections to keep open at most.
 const MAX_IDLE_READERS: usize = 4;

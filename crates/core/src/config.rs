@@ -15,6 +15,37 @@ pub struct Config {
     pub ipc: IpcConfig,
     pub hub: HubConfig,
     pub s3: S3Config,
+    pub identity: IdentityConfig,
+}
+
+/// The identity vault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    /// Lock after this many idle minutes; 0 never locks by itself.
+    pub auto_lock_minutes: u64,
+    /// How long an approval prompt waits for the user.
+    pub approval_timeout_seconds: u64,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            auto_lock_minutes: 15,
+            approval_timeout_seconds: 60,
+        }
+    }
+}
+
+impl IdentityConfig {
+    pub fn approval_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.approval_timeout_seconds)
+    }
+
+    pub fn auto_lock_after(&self) -> Option<std::time::Duration> {
+        (self.auto_lock_minutes > 0)
+            .then(|| std::time::Duration::from_secs(self.auto_lock_minutes * 60))
+    }
 }
 
 /// The REST API and web UI listener.
@@ -132,6 +163,9 @@ impl Config {
                 return Err("api.cert_file: required when api.key_file is set".into());
             }
             _ => {}
+        }
+        if !(1..=3600).contains(&self.identity.approval_timeout_seconds) {
+            return Err("identity.approval_timeout_seconds: must be 1 to 3600".into());
         }
         if !self.ipc.bind.ip().is_loopback() {
             return Err(format!(

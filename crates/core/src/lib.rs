@@ -2,10 +2,15 @@
 //! is reached. The daemon crate puts HTTP surfaces in front of it and the
 //! desktop shell puts windows in front of those; nothing here speaks HTTP.
 
+pub mod approvals;
+pub mod apps;
+pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod catalog;
 pub mod config;
 pub mod fsutil;
+pub mod identity;
 pub mod metrics;
 pub mod node_key;
 pub mod paths;

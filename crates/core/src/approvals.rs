@@ -1,0 +1,356 @@
+//! The approval broker: one queue of requests waiting for the user (link,
+//! authenticate, sign; later device enrolment and more). The desktop popups,
+//! the web UI, the REST API and the CLI all answer this same queue.
+//!
+//! Rules: ids are random 128-bit; each answer settles exactly one request;
+//! per app at most one request is open (shown) and five more wait behind it,
+//! beyond which callers are told to retry later; a request not answered by its
+//! deadline times out; locking the identity denies everything pending; a
+//! request whose caller went away is withdrawn.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::{oneshot, watch};
+
+use crate::time::now_ms;
+
+/// How long a prompt waits for the user.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Waiting requests per app, besides the open one.
+pub const MAX_QUEUED_PER_APP: usize = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalKind {
+    Link,
+    Auth,
+    Sign,
+}
+
+impl ApprovalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalKind::Link => "link",
+            ApprovalKind::Auth => "auth",
+            ApprovalKind::Sign => "sign",
+        }
+    }
+}
+
+/// Who is asking, as shown to the user.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Requester {
+    pub app_name: String,
+    pub client_id: Option<String>,
+    /// Registered app that authenticates by client_id alone.
+    pub legacy: bool,
+    /// The app is not registered yet (approving a link registers it).
+    pub unregistered: bool,
+    pub pid: Option<u32>,
+    pub exe: Option<String>,
+}
+
+impl Requester {
+    /// Requests are limited per app: by client_id, else by name.
+    fn app_key(&self) -> String {
+        self.client_id
+            .clone()
+            .unwrap_or_else(|| format!("name:{}", self.app_name))
+    }
+}
+
+pub struct NewApproval {
+    pub kind: ApprovalKind,
+    pub requester: Requester,
+    pub reason: Option<String>,
+    /// What will happen if allowed, for the prompt (e.g. a signing preview).
+    pub details: Value,
+    /// Whether "remember for …" may be offered.
+    pub grant_allowed: bool,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalView {
+    pub id: String,
+    pub kind: ApprovalKind,
+    pub requester: Requester,
+    pub reason: Option<String>,
+    pub details: Value,
+    pub grant_allowed: bool,
+    pub created_ms: i64,
+    pub deadline_ms: i64,
+    /// `open` (on screen) or `queued` (behind another request of the same app).
+    pub state: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow { remember_s: Option<u64> },
+    Deny,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApprovalError {
+    #[error("the user denied the request")]
+    Denied,
+    #[error("nobody answered in time")]
+    Timeout,
+    #[error("the vault was locked while the request waited")]
+    Locked,
+    #[error("too many requests waiting for this app; retry in {retry_after_s} s")]
+    Busy { retry_after_s: u64 },
+    #[error("no such pending request")]
+    NotFound,
+}
+
+enum Outcome {
+    Decided(Decision),
+    Locked,
+}
+
+struct Pending {
+    view: ApprovalView,
+    app_key: String,
+    tx: Option<oneshot::Sender<Outcome>>,
+}
+
+#[derive(Default)]
+pub struct Approvals {
+    pending: Mutex<VecDeque<Pending>>,
+    count: watch::Sender<usize>,
+}
+
+impl Approvals {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Pending>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The number of pending requests, as it changes (tray badge, UI).
+    pub fn subscribe(&self) -> watch::Receiver<usize> {
+        self.count.subscribe()
+    }
+
+    fn publish(&self, len: usize) {
+        self.count.send_replace(len);
+    }
+
+    /// Ask the user and wait for the answer, the deadline or a lock.
+    pub async fn request(self: &Arc<Self>, new: NewApproval) -> Result<Decision, ApprovalError> {
+        let id = hex::encode(crate::identity::crypto::random_bytes::<16>());
+        let app_key = new.requester.app_key();
+        let created_ms = now_ms();
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut q = self.queue();
+            let same_app: Vec<&Pending> = q.iter().filter(|p| p.app_key == app_key).collect();
+            if same_app.len() > MAX_QUEUED_PER_APP {
+                let soonest = same_app
+                    .iter()
+                    .map(|p| p.view.deadline_ms)
+                    .min()
+                    .unwrap_or(created_ms);
+                let retry_after_s = ((soonest - created_ms).max(1000) as u64).div_ceil(1000);
+                return Err(ApprovalError::Busy { retry_after_s });
+            }
+            let state = if same_app.is_empty() {
+                "open"
+            } else {
+                "queued"
+            };
+            q.push_back(Pending {
+                view: ApprovalView {
+                    id: id.clone(),
+                    kind: new.kind,
+                    requester: new.requester,
+                    reason: new.reason,
+                    details: new.details,
+                    grant_allowed: new.grant_allowed,
+                    created_ms,
+                    deadline_ms: created_ms + new.timeout.as_millis() as i64,
+                    state,
+                },
+                app_key,
+                tx: Some(tx),
+            });
+            self.publish(q.len());
+        }
+        // Withdraws the request however this future ends (answer, timeout,
+        // or the caller dropping it because its client disconnected).
+        let _withdraw = Withdraw {
+            broker: self.clone(),
+            id: id.clone(),
+        };
+        match tokio::time::timeout(new.timeout, rx).await {
+            Ok(Ok(Outcome::Decided(Decision::Deny))) => Err(ApprovalError::Denied),
+            Ok(Ok(Outcome::Decided(d))) => Ok(d),
+            Ok(Ok(Outcome::Locked)) => Err(ApprovalError::Locked),
+            Ok(Err(_)) => Err(ApprovalError::Locked),
+            Err(_) => Err(ApprovalError::Timeout),
+        }
+    }
+
+    pub fn list(&self) -> Vec<ApprovalView> {
+        self.queue().iter().map(|p| p.view.clone()).collect()
+    }
+
+    pub fn get(&self, id: &str) -> Option<ApprovalView> {
+        self.queue()
+            .iter()
+            .find(|p| p.view.id == id)
+            .map(|p| p.view.clone())
+    }
+
+    /// Answer one request.
+    pub fn answer(&self, id: &str, decision: Decision) -> Result<ApprovalView, ApprovalError> {
+        let mut q = self.queue();
+        let p = q
+            .iter_mut()
+            .find(|p| p.view.id == id)
+            .ok_or(ApprovalError::NotFound)?;
+        let tx = p.tx.take().ok_or(ApprovalError::NotFound)?;
+        let view = p.view.clone();
+        let _ = tx.send(Outcome::Decided(decision));
+        Ok(view)
+    }
+
+    /// Deny everything pending because the vault locked.
+    pub fn deny_all_locked(&self) {
+        let mut q = self.queue();
+        for p in q.iter_mut() {
+            if let Some(tx) = p.tx.take() {
+                let _ = tx.send(Outcome::Locked);
+            }
+        }
+    }
+
+    fn withdraw(&self, id: &str) {
+        let mut q = self.queue();
+        let Some(pos) = q.iter().position(|p| p.view.id == id) else {
+            return;
+        };
+        let removed = q.remove(pos).expect("position is in range");
+        // The next request of the same app comes to the front.
+        if removed.view.state == "open"
+            && let Some(next) = q.iter_mut().find(|p| p.app_key == removed.app_key)
+        {
+            next.view.state = "open";
+        }
+        self.publish(q.len());
+    }
+}
+
+struct Withdraw {
+    broker: Arc<Approvals>,
+    id: String,
+}
+
+impl Drop for Withdraw {
+    fn drop(&mut self) {
+        self.broker.withdraw(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(kind: ApprovalKind, app: &str, timeout_ms: u64) -> NewApproval {
+        NewApproval {
+            kind,
+            requester: Requester {
+                app_name: app.into(),
+                client_id: Some(app.into()),
+                ..Default::default()
+            },
+            reason: None,
+            details: Value::Null,
+            grant_allowed: false,
+            timeout: Duration::from_millis(timeout_ms),
+        }
+    }
+
+    async fn wait_for_len(b: &Approvals, n: usize) {
+        let mut rx = b.subscribe();
+        tokio::time::timeout(Duration::from_secs(5), rx.wait_for(|l| *l == n))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn each_answer_settles_exactly_one_request() {
+        let b = Approvals::new();
+        let (b1, b2) = (b.clone(), b.clone());
+        let t1 = tokio::spawn(async move { b1.request(ask(ApprovalKind::Sign, "a", 5000)).await });
+        let t2 = tokio::spawn(async move { b2.request(ask(ApprovalKind::Sign, "a", 5000)).await });
+        wait_for_len(&b, 2).await;
+        let list = b.list();
+        assert_eq!(list[0].state, "open");
+        assert_eq!(list[1].state, "queued");
+        assert_eq!(list[0].id.len(), 32);
+        b.answer(&list[0].id, Decision::Allow { remember_s: None })
+            .unwrap();
+        wait_for_len(&b, 1).await;
+        assert_eq!(b.list()[0].state, "open", "the next one comes to the front");
+        b.answer(&list[1].id, Decision::Deny).unwrap();
+        let r = [t1.await.unwrap(), t2.await.unwrap()];
+        assert!(r.contains(&Ok(Decision::Allow { remember_s: None })));
+        assert!(r.contains(&Err(ApprovalError::Denied)));
+        assert!(matches!(
+            b.answer(&list[0].id, Decision::Deny),
+            Err(ApprovalError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn floods_are_refused_per_app() {
+        let b = Approvals::new();
+        let mut tasks = Vec::new();
+        for _ in 0..=MAX_QUEUED_PER_APP {
+            let b = b.clone();
+            tasks.push(tokio::spawn(async move {
+                b.request(ask(ApprovalKind::Sign, "a", 5000)).await
+            }));
+        }
+        wait_for_len(&b, MAX_QUEUED_PER_APP + 1).await;
+        assert!(matches!(
+            b.request(ask(ApprovalKind::Sign, "a", 5000)).await,
+            Err(ApprovalError::Busy { .. })
+        ));
+        // Another app is not affected.
+        let other = b.clone();
+        let t =
+            tokio::spawn(async move { other.request(ask(ApprovalKind::Auth, "b", 5000)).await });
+        wait_for_len(&b, MAX_QUEUED_PER_APP + 2).await;
+        b.deny_all_locked();
+        assert_eq!(t.await.unwrap(), Err(ApprovalError::Locked));
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Err(ApprovalError::Locked));
+        }
+        wait_for_len(&b, 0).await;
+    }
+
+    #[tokio::test]
+    async fn timeouts_and_dropped_callers_withdraw() {
+        let b = Approvals::new();
+        assert_eq!(
+            b.request(ask(ApprovalKind::Auth, "a", 50)).await,
+            Err(ApprovalError::Timeout)
+        );
+        assert!(b.list().is_empty());
+        let b2 = b.clone();
+        let t = tokio::spawn(async move { b2.request(ask(ApprovalKind::Auth, "a", 5000)).await });
+        wait_for_len(&b, 1).await;
+        t.abort();
+        wait_for_len(&b, 0).await;
+    }
+}
