@@ -6,8 +6,14 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use holdfast_core::approvals::Approvals;
+use holdfast_core::apps::Apps;
+use holdfast_core::audit::Audit;
 use holdfast_core::auth::Auth;
+use holdfast_core::backups::Backups;
 use holdfast_core::fsutil::{self, Mode};
+use holdfast_core::identity::keyring::RememberedKey;
+use holdfast_core::identity::{Identity, LockState};
 use holdfast_core::metrics::Metrics;
 use holdfast_core::time::now_ms;
 use holdfast_core::{Catalog, Config, Paths, node_key};
@@ -19,7 +25,14 @@ use crate::endpoints::{ApiEndpoint, ApiTls, Endpoints};
 use crate::http::host_policy::HostPolicy;
 use crate::http::serve::{self, Served};
 use crate::state::{AppState, NodeFacts};
-use crate::{api, tls};
+use crate::{api, ipc, tls};
+
+/// How to start beyond what config.yaml says.
+#[derive(Debug, Default, Clone)]
+pub struct StartOptions {
+    /// Unlock the identity at start with the passphrase in this file (servers).
+    pub password_file: Option<std::path::PathBuf>,
+}
 
 pub struct RunningDaemon {
     paths: Paths,
@@ -28,13 +41,18 @@ pub struct RunningDaemon {
     state: AppState,
     endpoints: Endpoints,
     api: Served,
+    ipc: Served,
     background: TaskTracker,
     cancel: CancellationToken,
 }
 
 impl RunningDaemon {
     /// Bring the daemon up. Returns once every surface is listening.
-    pub async fn start(paths: Paths, config: Config) -> anyhow::Result<Self> {
+    pub async fn start(
+        paths: Paths,
+        config: Config,
+        options: StartOptions,
+    ) -> anyhow::Result<Self> {
         tls::install_crypto_provider();
         fsutil::create_private_dir(paths.data_dir())
             .with_context(|| format!("cannot create {}", paths.data_dir().display()))?;
@@ -54,18 +72,34 @@ impl RunningDaemon {
         )
         .context("writing the admin token")?;
 
+        let identity = Arc::new(
+            Identity::load(catalog.clone(), config.identity.auto_lock_after())
+                .await
+                .context("loading the identity")?,
+        );
+        let remembered = Arc::new(RememberedKey::new(&keyring_account(&paths)));
+
         let tls = tls::prepare(&config.api, &paths).await?;
         let state = AppState {
             auth,
-            catalog,
+            catalog: catalog.clone(),
+            identity,
+            approvals: Approvals::new(),
+            apps: Apps::new(catalog.clone()),
+            backups: Backups::new(catalog.clone()),
+            audit: Audit::new(catalog),
+            remembered,
             metrics: Arc::new(Metrics::new()),
             node: Arc::new(NodeFacts {
                 peer_id: PeerId::from(node_key.public()),
                 started_at_ms: now_ms(),
                 tls_fingerprint: tls.as_ref().map(|t| t.fingerprint.clone()),
                 s3_enabled: config.s3.enabled,
+                approval_timeout: config.identity.approval_timeout(),
+                ipc_addr: Default::default(),
             }),
         };
+        unlock_at_start(&state, options.password_file.as_deref()).await?;
 
         let listener = serve::bind(config.api.bind, "REST API")?;
         let api_addr = listener.local_addr()?;
@@ -76,6 +110,11 @@ impl RunningDaemon {
         });
         let api = serve::spawn(listener, router, tls.map(|t| t.config))?;
 
+        let ipc_listener = ipc::bind(config.ipc.bind)?;
+        let ipc_addr = ipc_listener.local_addr()?;
+        let _ = state.node.ipc_addr.set(ipc_addr);
+        let ipc = serve::spawn(ipc_listener, ipc::router(state.clone(), ipc_addr), None)?;
+
         let cancel = CancellationToken::new();
         let background = TaskTracker::new();
         {
@@ -83,11 +122,17 @@ impl RunningDaemon {
             let cancel = cancel.clone();
             background.spawn(async move { metrics.run(cancel).await });
         }
+        {
+            let identity = state.identity.clone();
+            let cancel = cancel.clone();
+            background.spawn(async move { identity.run_auto_lock(cancel).await });
+        }
+        background.spawn(deny_approvals_on_lock(state.clone(), cancel.clone()));
 
         let endpoints = Endpoints {
             pid: std::process::id(),
             api: ApiEndpoint::new(api_addr, api_tls),
-            ipc: None,
+            ipc: Some(ipc_addr),
             hub: None,
             s3: None,
         };
@@ -106,6 +151,7 @@ impl RunningDaemon {
             state,
             endpoints,
             api,
+            ipc,
             background,
             cancel,
         })
@@ -124,7 +170,9 @@ impl RunningDaemon {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         tracing::info!("shutting down");
         let _ = std::fs::remove_file(self.paths.endpoints());
-        self.api.shutdown().await.context("REST API listener")?;
+        let (api, ipc) = tokio::join!(self.api.shutdown(), self.ipc.shutdown());
+        api.context("REST API listener")?;
+        ipc.context("IPC listener")?;
         self.cancel.cancel();
         self.background.close();
         self.background.wait().await;
@@ -156,4 +204,75 @@ fn lock_data_dir(paths: &Paths) -> anyhow::Result<std::fs::File> {
         )
     })?;
     Ok(file)
+}
+
+/// The keyring slot of this data dir: several daemons may share one keyring.
+fn keyring_account(paths: &Paths) -> String {
+    use sha2::{Digest, Sha256};
+    let dir = paths
+        .data_dir()
+        .canonicalize()
+        .unwrap_or_else(|_| paths.data_dir().to_owned());
+    let digest = Sha256::digest(dir.to_string_lossy().as_bytes());
+    format!("master-key-{}", hex::encode(&digest[..8]))
+}
+
+/// Unlock from the OS keyring ("remember on this device"), or from
+/// `--password-file`; otherwise stay locked until the user unlocks.
+async fn unlock_at_start(
+    state: &AppState,
+    password_file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    if state.identity.state() != LockState::Locked {
+        return Ok(());
+    }
+    if let Some(file) = password_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read --password-file {}", file.display()))?;
+        let passphrase = zeroize::Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned());
+        state
+            .identity
+            .unlock(&passphrase)
+            .await
+            .map_err(|e| anyhow::anyhow!("--password-file: {e}"))?;
+        state
+            .audit
+            .record("unlock", serde_json::json!({"via": "password_file"}))
+            .await;
+        return Ok(());
+    }
+    let remembered = state.remembered.clone();
+    match tokio::task::spawn_blocking(move || remembered.load()).await? {
+        Ok(Some(master)) => match state.identity.unlock_with_master(master) {
+            Ok(()) => {
+                state
+                    .audit
+                    .record("unlock", serde_json::json!({"via": "keyring"}))
+                    .await;
+            }
+            Err(e) => tracing::warn!("the remembered key does not unlock this identity: {e}"),
+        },
+        Ok(None) => {}
+        Err(e) => tracing::info!("not unlocking from the OS keyring: {e}"),
+    }
+    Ok(())
+}
+
+/// Locking denies every pending approval: nothing is signed by a locked vault.
+async fn deny_approvals_on_lock(state: AppState, cancel: CancellationToken) {
+    let mut changes = state.identity.subscribe();
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
+        if *changes.borrow_and_update() == LockState::Locked {
+            state.approvals.deny_all_locked();
+            state.audit.record("lock", serde_json::json!({})).await;
+        }
+    }
 }

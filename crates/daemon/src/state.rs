@@ -1,10 +1,18 @@
 //! What request handlers share: handles on core services plus the facts about
-//! this process that status endpoints report.
+//! this process that status endpoints report. Both surfaces (REST and IPC)
+//! use the same state, so an approval raised on IPC is answered over REST.
 
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 
 use holdfast_core::Catalog;
+use holdfast_core::approvals::Approvals;
+use holdfast_core::apps::Apps;
+use holdfast_core::audit::Audit;
 use holdfast_core::auth::Auth;
+use holdfast_core::backups::Backups;
+use holdfast_core::identity::Identity;
+use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::metrics::Metrics;
 use libp2p_identity::PeerId;
 
@@ -14,6 +22,13 @@ pub struct AppState {
     pub catalog: Catalog,
     pub metrics: Arc<Metrics>,
     pub node: Arc<NodeFacts>,
+    pub identity: Arc<Identity>,
+    pub approvals: Arc<Approvals>,
+    pub apps: Apps,
+    pub backups: Backups,
+    pub audit: Audit,
+    /// The "remember on this device" slot of this data dir.
+    pub remembered: Arc<RememberedKey>,
 }
 
 /// Facts fixed at start-up.
@@ -23,4 +38,8 @@ pub struct NodeFacts {
     /// SHA-256 of the API's TLS certificate, when it serves HTTPS.
     pub tls_fingerprint: Option<String>,
     pub s3_enabled: bool,
+    /// How long approval prompts wait.
+    pub approval_timeout: std::time::Duration,
+    /// Where the IPC surface listens, once bound.
+    pub ipc_addr: OnceLock<SocketAddr>,
 }

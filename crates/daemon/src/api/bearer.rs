@@ -3,11 +3,12 @@
 //! spec lists for browser primitives that cannot set headers.
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
 
 use super::error::ApiError;
+use crate::http::bearer;
 use crate::state::AppState;
 
 /// Routes that accept `?token=` (the spec's table), as route templates; a
@@ -53,25 +54,10 @@ pub async fn require_bearer(
     Ok(next.run(req).await)
 }
 
-/// The bearer of an `Authorization` header, if there is one. A header that
-/// is present but not a bearer is an error, not an anonymous request.
+/// The REST reading of [`http::bearer::bearer`]: malformed headers are 401.
 pub fn bearer_from_headers(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim()))
-        }
-        _ => Err(ApiError::unauthorized(
-            "Authorization must be `Bearer <token>`",
-        )),
-    }
+    bearer::bearer(headers)
+        .map_err(|_| ApiError::unauthorized("Authorization must be `Bearer <token>`"))
 }
 
 fn query_token(query: Option<&str>) -> Option<String> {
@@ -128,18 +114,6 @@ mod tests {
             "/api/v1/vaults/{vault_id}/download/{*path}"
         ));
         assert!(!accepts_query_token("/api/v1/events/stream/extra"));
-    }
-
-    #[test]
-    fn bearer_header_parsing() {
-        let mut h = HeaderMap::new();
-        assert!(bearer_from_headers(&h).unwrap().is_none());
-        h.insert(header::AUTHORIZATION, "bearer abc".parse().unwrap());
-        assert_eq!(bearer_from_headers(&h).unwrap(), Some("abc"));
-        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
-        assert!(bearer_from_headers(&h).is_err());
-        h.insert(header::AUTHORIZATION, "Bearer ".parse().unwrap());
-        assert!(bearer_from_headers(&h).is_err());
     }
 
     #[test]

@@ -116,3 +116,65 @@ impl From<QueryRejection> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<holdfast_core::identity::IdentityError> for ApiError {
+    fn from(e: holdfast_core::identity::IdentityError) -> Self {
+        use holdfast_core::identity::IdentityError as E;
+        let m = e.to_string();
+        match e {
+            E::Uninitialized | E::AlreadyInitialized => Self::new(StatusCode::CONFLICT, m),
+            E::Locked | E::NeverUnlocked => Self::forbidden(m),
+            E::WrongPassphrase { retry_after_ms } => {
+                let mut err = Self::unauthorized(m);
+                let mut extra = Map::new();
+                extra.insert("retry_after_ms".into(), retry_after_ms.into());
+                err.extra = Some(extra);
+                err
+            }
+            E::Backoff { retry_after_ms } => {
+                let mut err = Self::new(StatusCode::TOO_MANY_REQUESTS, m);
+                let mut extra = Map::new();
+                extra.insert("retry_after_ms".into(), retry_after_ms.into());
+                err.extra = Some(extra);
+                err
+            }
+            E::BadPhrase | E::WeakPassphrase(_) | E::LinkShapedPayload => Self::bad_request(m),
+            E::WrongPhrase => Self::unauthorized(m),
+            E::Catalog(_) | E::Kdf(_) | E::Corrupt(_) => Self::internal(m),
+        }
+    }
+}
+
+impl From<holdfast_core::apps::AppError> for ApiError {
+    fn from(e: holdfast_core::apps::AppError) -> Self {
+        use holdfast_core::apps::AppError as E;
+        let m = e.to_string();
+        match e {
+            E::MissingClientId | E::UnknownClientId | E::Invalid(_) => Self::bad_request(m),
+            E::MissingToken | E::BadToken => Self::unauthorized(m),
+            E::Exists => Self::new(StatusCode::CONFLICT, m),
+            E::NotFound => Self::not_found(m),
+            E::Catalog(c) => Self::internal(c),
+        }
+    }
+}
+
+impl From<holdfast_core::approvals::ApprovalError> for ApiError {
+    fn from(e: holdfast_core::approvals::ApprovalError) -> Self {
+        Self::not_found(e.to_string())
+    }
+}
+
+impl From<holdfast_core::backups::BackupError> for ApiError {
+    fn from(e: holdfast_core::backups::BackupError) -> Self {
+        use holdfast_core::backups::BackupError as E;
+        let m = e.to_string();
+        match e {
+            E::NotFound => Self::not_found(m),
+            E::BadLabel(_) => Self::bad_request(m),
+            E::TooLarge { .. } => Self::new(StatusCode::PAYLOAD_TOO_LARGE, m),
+            E::QuotaExceeded { .. } => Self::new(StatusCode::INSUFFICIENT_STORAGE, m),
+            E::Corrupt | E::Catalog(_) => Self::internal(m),
+        }
+    }
+}

@@ -83,6 +83,107 @@ impl DaemonClient {
     }
 }
 
+impl DaemonClient {
+    /// An owner session for commands that use bearer routes: a bootstrap
+    /// ticket (admin token) exchanged for a bearer, ended by [`Owner::end`].
+    pub async fn owner(&self) -> anyhow::Result<Owner<'_>> {
+        #[derive(serde::Deserialize)]
+        struct Ticket {
+            ticket: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Token {
+            token: String,
+        }
+        let t: Ticket = self
+            .admin_post("/api/v1/auth/admin/bootstrap-ticket", None)
+            .await?
+            .ok_or_else(|| anyhow!("the daemon sent no ticket"))?;
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/auth/bootstrap-exchange", self.base))
+            .json(&serde_json::json!({ "ticket": t.ticket }))
+            .send()
+            .await?;
+        let token: Token = decode(resp).await?.ok_or_else(|| anyhow!("no bearer"))?;
+        Ok(Owner {
+            client: self,
+            token: token.token,
+        })
+    }
+}
+
+/// A logged-in CLI session.
+pub struct Owner<'a> {
+    client: &'a DaemonClient,
+    token: String,
+}
+
+impl Owner<'_> {
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Option<T>> {
+        let mut req = self
+            .client
+            .http
+            .request(method, format!("{}/api/v1{path}", self.client.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        decode(req.send().await?).await
+    }
+
+    pub async fn end(self) {
+        let _ = self
+            .client
+            .http
+            .post(format!("{}/api/v1/auth/logout", self.client.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await;
+    }
+}
+
+/// The JSON answer, or the daemon's `error` message as the error.
+async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> anyhow::Result<Option<T>> {
+    let status = resp.status();
+    if !status.is_success() {
+        let message = resp
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| status.to_string());
+        bail!("the daemon refused: {message}");
+    }
+    if status == reqwest::StatusCode::NO_CONTENT {
+        return Ok(None);
+    }
+    Ok(Some(
+        resp.json().await.map_err(|e| anyhow!("bad answer: {e}"))?,
+    ))
+}
+
+/// Read a secret: the first line of stdin, or a hidden prompt (twice when
+/// `confirm`).
+pub fn read_secret(from_stdin: bool, prompt: &str, confirm: bool) -> anyhow::Result<String> {
+    use std::io::BufRead;
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password(prompt)?;
+    if confirm && rpassword::prompt_password("Repeat it: ")? != first {
+        bail!("the two entries differ; nothing changed");
+    }
+    Ok(first)
+}
+
 /// Run a CLI command's future on a small runtime.
 pub fn block_on(fut: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_current_thread()

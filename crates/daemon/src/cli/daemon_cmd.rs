@@ -13,6 +13,10 @@ use crate::{RunningDaemon, logging};
 pub struct DaemonArgs {
     #[command(flatten)]
     location: Location,
+    /// Unlock the identity at start with the passphrase in this file (for
+    /// servers without an OS keyring). Keep the file readable only by you.
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<std::path::PathBuf>,
 }
 
 /// Exit code for a configuration the daemon refuses to start with.
@@ -48,7 +52,10 @@ pub fn run(args: DaemonArgs) -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let daemon = RunningDaemon::start(paths, config).await?;
+        let options = crate::daemon::StartOptions {
+            password_file: args.password_file,
+        };
+        let daemon = RunningDaemon::start(paths, config, options).await?;
         shutdown_signal().await;
         daemon.shutdown().await
     });

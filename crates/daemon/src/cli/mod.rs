@@ -1,7 +1,10 @@
 //! The `holdfast` command line: run the daemon, or talk to a running one.
 
+mod approvals;
+mod apps;
 mod client;
 mod daemon_cmd;
+mod identity;
 mod open;
 mod set_password;
 
@@ -40,6 +43,16 @@ enum Command {
     ///
     /// The ticket is valid once, for 60 seconds.
     Open(open::OpenArgs),
+    /// Create your identity: a passphrase, then a recovery phrase shown once.
+    Init(identity::InitArgs),
+    /// Unlock the identity with its passphrase.
+    Unlock(identity::UnlockArgs),
+    /// Lock the identity: signing stops and pending requests are denied.
+    Lock(identity::LockArgs),
+    /// List and answer requests from apps waiting for your approval.
+    Approvals(approvals::ApprovalsArgs),
+    /// Manage the apps that may use your identity.
+    Apps(apps::AppsArgs),
 }
 
 /// Which daemon: where its data (and by default its config) lives.
@@ -70,6 +83,11 @@ pub fn main() -> ExitCode {
         Command::Daemon(args) => return daemon_cmd::run(args),
         Command::SetPassword(args) => client::block_on(set_password::run(args)),
         Command::Open(args) => client::block_on(open::run(args)),
+        Command::Init(args) => client::block_on(identity::init(args)),
+        Command::Unlock(args) => client::block_on(identity::unlock(args)),
+        Command::Lock(args) => client::block_on(identity::lock(args)),
+        Command::Approvals(args) => client::block_on(approvals::run(args)),
+        Command::Apps(args) => client::block_on(apps::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -61,14 +61,9 @@ impl HostPolicy {
             .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
     }
 
+    /// Host and same-origin checks (the REST surface).
     pub fn check(&self, uri: &Uri, headers: &HeaderMap) -> Result<(), Refusal> {
-        let host = Self::host_of(uri, headers).ok_or(Refusal::MissingHost)?;
-        let host = host.to_ascii_lowercase();
-        if let Some(allowed) = &self.loopback_hosts
-            && !allowed.contains(&host)
-        {
-            return Err(Refusal::ForeignHost);
-        }
+        let host = self.check_host(uri, headers)?;
         if let Some(origin) = headers.get(header::ORIGIN) {
             let origin = origin.to_str().map_err(|_| Refusal::ForeignOrigin)?;
             if !origin.eq_ignore_ascii_case(&format!("{}://{host}", self.scheme)) {
@@ -76,6 +71,20 @@ impl HostPolicy {
             }
         }
         Ok(())
+    }
+
+    /// The Host check alone, for surfaces with their own Origin rules (IPC).
+    /// Returns the host, lowercased.
+    pub fn check_host(&self, uri: &Uri, headers: &HeaderMap) -> Result<String, Refusal> {
+        let host = Self::host_of(uri, headers)
+            .ok_or(Refusal::MissingHost)?
+            .to_ascii_lowercase();
+        if let Some(allowed) = &self.loopback_hosts
+            && !allowed.contains(&host)
+        {
+            return Err(Refusal::ForeignHost);
+        }
+        Ok(host)
     }
 }
 

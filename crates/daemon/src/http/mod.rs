@@ -2,6 +2,7 @@
 //! policy against DNS rebinding, request accounting, and serving a router on
 //! a bound listener with optional TLS and graceful shutdown.
 
+pub mod bearer;
 pub mod counting;
 pub mod host_policy;
 pub mod observe;

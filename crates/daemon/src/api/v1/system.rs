@@ -10,6 +10,7 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use holdfast_core::identity::LockState;
 use holdfast_core::metrics::{MINUTE_MS, Sample};
 use holdfast_core::time::now_ms;
 
@@ -47,6 +48,12 @@ pub struct StatusResponse {
     /// Whether a web UI password exists (else login answers 503).
     pub password_set: bool,
     pub uptime_ms: i64,
+    /// Where the IPC API for local apps listens (27777, or a fallback port).
+    pub ipc_addr: Option<String>,
+    /// `uninitialized`, `locked` or `unlocked`.
+    pub identity: String,
+    /// Requests waiting for the user's answer.
+    pub pending_approvals: usize,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -159,6 +166,14 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<Json<StatusRespo
         },
         password_set: state.auth.password_is_set().await?,
         uptime_ms: now_ms() - node.started_at_ms,
+        ipc_addr: node.ipc_addr.get().map(|a| a.to_string()),
+        identity: match state.identity.state() {
+            LockState::Uninitialized => "uninitialized",
+            LockState::Locked => "locked",
+            LockState::Unlocked => "unlocked",
+        }
+        .into(),
+        pending_approvals: state.approvals.list().len(),
     }))
 }
 

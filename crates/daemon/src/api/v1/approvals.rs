@@ -1,0 +1,77 @@
+//! The approval queue from the owner's side: the same requests the desktop
+//! popups show, answerable from the web UI, the CLI or curl.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use holdfast_core::approvals::{ApprovalView, Decision};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::api::error::{ApiError, ApiResult, ErrorBody};
+use crate::api::extract::ApiJson;
+use crate::state::AppState;
+
+/// Pending requests, oldest first.
+#[utoipa::path(get, path = "/approvals", tag = "approvals", security(("bearer" = [])),
+    responses((status = 200, description = "Pending approvals: id, kind (link|auth|sign), requester \
+        {app_name, client_id, legacy, unregistered, pid, exe}, reason, details, grant_allowed, \
+        created_ms, deadline_ms, state (open|queued)", body = Vec<Object>)))]
+pub async fn list(State(state): State<AppState>) -> Json<Vec<ApprovalView>> {
+    Json(state.approvals.list())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Answer {
+    /// `allow` or `deny`.
+    pub decision: String,
+    /// With allow, where the request offers it: skip prompts of this kind
+    /// from this app for this many seconds.
+    pub remember_s: Option<u64>,
+}
+
+/// Answer one pending request.
+#[utoipa::path(post, path = "/approvals/{id}", tag = "approvals", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = Answer,
+    responses(
+        (status = 200, description = "Answered", body = Object),
+        (status = 400, body = ErrorBody),
+        (status = 404, description = "No such pending request", body = ErrorBody),
+    ))]
+pub async fn answer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<Answer>,
+) -> ApiResult<Json<Value>> {
+    let decision = match req.decision.as_str() {
+        "allow" => Decision::Allow {
+            remember_s: req.remember_s,
+        },
+        "deny" => Decision::Deny,
+        _ => {
+            return Err(ApiError::bad_request(
+                "decision must be \"allow\" or \"deny\"",
+            ));
+        }
+    };
+    if req.remember_s.is_some_and(|s| s > 0) {
+        let view = state
+            .approvals
+            .get(&id)
+            .ok_or_else(|| ApiError::not_found("no such pending request"))?;
+        if !view.grant_allowed {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "this request cannot be remembered; answer without remember_s",
+            ));
+        }
+    }
+    let view = state.approvals.answer(&id, decision)?;
+    state.identity.touch();
+    Ok(Json(json!({
+        "id": view.id,
+        "kind": view.kind,
+        "decision": req.decision,
+    })))
+}

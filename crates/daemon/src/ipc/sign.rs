@@ -1,0 +1,154 @@
+//! `POST /sign`: sign bytes with the agent key. Always asks the user unless
+//! they gave this app a timed grant; never signs a link-shaped payload.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::{Extension, Json};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use holdfast_core::approvals::{ApprovalKind, Decision};
+use holdfast_core::identity::agent_key;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::error::{IpcError, IpcErrorBody, IpcResult};
+use super::extract::{IpcJson, app_auth, bounded, require_unlocked};
+use super::guard::PeerSocket;
+use super::prompt::{Ask, ask};
+use crate::state::AppState;
+
+/// Largest payload to sign.
+pub const MAX_SIGN_BYTES: usize = 64 * 1024;
+/// Longest "remember for" a sign grant may have: 30 days.
+pub const MAX_GRANT_S: u64 = 30 * 24 * 3600;
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignRequest {
+    /// "bytes" or "action".
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Base64 of the bytes to sign (for "action": the serialised action).
+    #[serde(alias = "action")]
+    pub bytes: String,
+    pub reason: Option<String>,
+    /// For legacy apps without a token.
+    pub client_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignResponse {
+    pub success: bool,
+    pub signature: String,
+    pub agent_pub_key: String,
+}
+
+/// Sign with the vault's agent key, after the user approves.
+#[utoipa::path(post, path = "/sign", tag = "ipc", request_body = SignRequest,
+    responses(
+        (status = 200, body = SignResponse),
+        (status = 400, description = "invalid_request (bad type, bad base64, link-shaped payload)", body = IpcErrorBody),
+        (status = 401, description = "missing_app_token, invalid_app_token", body = IpcErrorBody),
+        (status = 403, description = "user_denied, vault_locked", body = IpcErrorBody),
+        (status = 408, description = "timeout", body = IpcErrorBody),
+        (status = 429, description = "too_many_requests", body = IpcErrorBody),
+    ))]
+pub async fn sign(
+    State(state): State<AppState>,
+    Extension(peer): Extension<PeerSocket>,
+    headers: HeaderMap,
+    IpcJson(req): IpcJson<SignRequest>,
+) -> IpcResult<Json<SignResponse>> {
+    if req.kind != "bytes" && req.kind != "action" {
+        return Err(IpcError::invalid("type must be \"bytes\" or \"action\""));
+    }
+    let reason = req
+        .reason
+        .as_deref()
+        .map(|r| bounded("reason", r, 500))
+        .transpose()?;
+    if req.bytes.len() > MAX_SIGN_BYTES.div_ceil(3) * 4 + 4 {
+        return Err(IpcError::invalid(format!(
+            "at most {MAX_SIGN_BYTES} bytes can be signed"
+        )));
+    }
+    let payload = STANDARD
+        .decode(req.bytes.trim())
+        .map_err(|_| IpcError::invalid("bytes must be base64"))?;
+    if payload.len() > MAX_SIGN_BYTES {
+        return Err(IpcError::invalid(format!(
+            "at most {MAX_SIGN_BYTES} bytes can be signed"
+        )));
+    }
+    if agent_key::looks_like_link_payload(&payload) {
+        return Err(IpcError::invalid(
+            "refusing to sign: the payload has the shape of a link attestation",
+        ));
+    }
+    let auth = app_auth(&state, &headers, req.client_id.as_deref()).await?;
+    let client_id = auth.client_id().to_owned();
+    require_unlocked(&state)?;
+    let app_name = state
+        .apps
+        .get(&client_id)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_else(|| client_id.clone());
+
+    let granted = state.apps.has_grant(&client_id, "sign").await?;
+    if !granted {
+        let decision = ask(
+            &state,
+            peer,
+            Ask {
+                kind: ApprovalKind::Sign,
+                app_name: &app_name,
+                client_id: Some(&client_id),
+                reason,
+                details: preview(&req.kind, &payload),
+                grant_allowed: true,
+            },
+        )
+        .await?;
+        if let Decision::Allow {
+            remember_s: Some(s),
+        } = decision
+            && s > 0
+        {
+            let grant = state
+                .apps
+                .add_grant(&client_id, "sign", s.min(MAX_GRANT_S))
+                .await?;
+            state
+                .audit
+                .record("grant", json!({"client_id": client_id, "kind": "sign", "expires_at_ms": grant.expires_at_ms}))
+                .await;
+        }
+    }
+    let (key, signature) = state.identity.sign(&payload)?;
+    state
+        .audit
+        .record(
+            "sign",
+            json!({"client_id": client_id, "type": req.kind, "bytes": payload.len(), "via_grant": granted}),
+        )
+        .await;
+    Ok(Json(SignResponse {
+        success: true,
+        signature: STANDARD.encode(signature.to_bytes()),
+        agent_pub_key: key.to_string(),
+    }))
+}
+
+/// What the prompt shows: the size, the text when it is text, and hex.
+fn preview(kind: &str, payload: &[u8]) -> serde_json::Value {
+    const SHOWN: usize = 512;
+    let shown = &payload[..payload.len().min(SHOWN)];
+    json!({
+        "type": kind,
+        "size": payload.len(),
+        "text": std::str::from_utf8(payload).ok().map(|t| t.chars().take(SHOWN).collect::<String>()),
+        "hex": hex::encode(shown),
+        "truncated": payload.len() > SHOWN,
+    })
+}
