@@ -13,6 +13,7 @@ use tokio::process::{Child, Command};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_holdfast-e2e");
 pub const PASSWORD: &str = "correct horse battery";
+pub const PASSPHRASE: &str = "identity passphrase 1";
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct TestDaemon {
@@ -20,12 +21,15 @@ pub struct TestDaemon {
     child: Child,
     pub addr: SocketAddr,
     pub base: String,
+    /// Base URL of the IPC surface.
+    pub ipc: String,
+    pub ipc_addr: SocketAddr,
     pub http: reqwest::Client,
 }
 
-/// The config every test daemon starts from: ephemeral loopback port.
+/// The config every test daemon starts from: ephemeral loopback ports.
 pub fn loopback_config() -> String {
-    "api:\n  bind: 127.0.0.1:0\n".to_owned()
+    "api:\n  bind: 127.0.0.1:0\nipc:\n  bind: 127.0.0.1:0\n".to_owned()
 }
 
 impl TestDaemon {
@@ -41,10 +45,16 @@ impl TestDaemon {
 
     /// Start on an existing data dir (e.g. after [`TestDaemon::stop`]).
     pub async fn start_in(dir: TempDir) -> Self {
-        let child = spawn_daemon(dir.path());
+        Self::start_in_with_args(dir, &[]).await
+    }
+
+    /// Start with extra `holdfast daemon` arguments.
+    pub async fn start_in_with_args(dir: TempDir, args: &[&str]) -> Self {
+        let child = spawn_daemon(dir.path(), args);
         let (child, endpoints) = wait_ready(child, dir.path()).await;
         let addr: SocketAddr = endpoints["api"]["addr"].as_str().unwrap().parse().unwrap();
         let base = endpoints["api"]["url"].as_str().unwrap().to_owned();
+        let ipc_addr: SocketAddr = endpoints["ipc"].as_str().unwrap().parse().unwrap();
         ensure_crypto();
         let mut http = reqwest::Client::builder().no_proxy();
         if let Some(cert) = endpoints["api"]["tls"]["cert_file"].as_str() {
@@ -56,6 +66,8 @@ impl TestDaemon {
             child,
             addr,
             base,
+            ipc: format!("http://{ipc_addr}"),
+            ipc_addr,
             http: http.build().unwrap(),
         }
     }
@@ -128,6 +140,92 @@ impl TestDaemon {
         self.login(PASSWORD).await
     }
 
+    /// Full URL of an IPC path.
+    pub fn ipc_url(&self, path: &str) -> String {
+        format!("{}{path}", self.ipc)
+    }
+
+    pub async fn ipc_get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.ipc_url(path)).send().await.unwrap()
+    }
+
+    pub async fn ipc_post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.ipc_url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POST to IPC as an app holding `app_token`.
+    pub async fn ipc_post_as(&self, path: &str, app_token: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.ipc_url(path))
+            .bearer_auth(app_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_auth(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Create the identity; returns the recovery phrase.
+    pub async fn init_identity(&self, token: &str) -> String {
+        let resp = self
+            .post_auth("/identity/init", token, json!({"passphrase": PASSPHRASE}))
+            .await;
+        assert_eq!(resp.status(), 200);
+        let v: Value = resp.json().await.unwrap();
+        v["recovery_phrase"].as_str().unwrap().to_owned()
+    }
+
+    /// Wait until a pending approval of `kind` shows up; returns it.
+    pub async fn next_approval(&self, token: &str, kind: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let list: Value = self
+                .get_auth("/approvals", token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            if let Some(a) = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["kind"] == kind && a["state"] == "open")
+            {
+                return a.clone();
+            }
+            assert!(Instant::now() < deadline, "no {kind} approval appeared");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Answer the next pending approval of `kind`.
+    pub async fn answer(&self, token: &str, kind: &str, decision: Value) -> Value {
+        let a = self.next_approval(token, kind).await;
+        let resp = self
+            .post_auth(
+                &format!("/approvals/{}", a["id"].as_str().unwrap()),
+                token,
+                decision,
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+        a
+    }
+
     /// The `holdfast` CLI pointed at this daemon's data dir.
     pub fn cli(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(BIN);
@@ -172,7 +270,7 @@ impl TestDaemon {
     }
 }
 
-fn spawn_daemon(dir: &Path) -> Child {
+fn spawn_daemon(dir: &Path, args: &[&str]) -> Child {
     let stderr = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -182,6 +280,7 @@ fn spawn_daemon(dir: &Path) -> Child {
         .arg("daemon")
         .arg("--data-dir")
         .arg(dir)
+        .args(args)
         .env("HOLDFAST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -5,6 +5,10 @@ mod harness;
 
 mod auth;
 mod errors;
+mod identity;
+mod ipc;
+mod ipc_backup;
+mod ipc_security;
 mod lifecycle;
 mod logs;
 mod openapi;
