@@ -113,7 +113,7 @@ impl RunningDaemon {
         let ipc_listener = ipc::bind(config.ipc.bind)?;
         let ipc_addr = ipc_listener.local_addr()?;
         let _ = state.node.ipc_addr.set(ipc_addr);
-        let ipc = serve::spawn(ipc_listener, ipc::router(state.clone(), ipc_addr), None)?;
+        let ipc = ipc::spawn(ipc_listener, state.clone())?;
 
         let cancel = CancellationToken::new();
         let background = TaskTracker::new();

@@ -48,6 +48,11 @@ pub fn spawn(
 }
 
 impl Served {
+    /// A server started elsewhere (e.g. with a custom acceptor).
+    pub fn new(handle: Handle<SocketAddr>, task: JoinHandle<io::Result<()>>) -> Self {
+        Self { handle, task }
+    }
+
     /// Stop accepting and wait for in-flight requests (up to the grace period).
     pub async fn shutdown(self) -> io::Result<()> {
         self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));

@@ -3,27 +3,27 @@
 //! - a `Host` that is not this loopback listener (DNS rebinding);
 //! - an `Origin` no registered app allows (`null` included); allowed origins
 //!   are echoed in CORS headers, never `*`;
-//! - on Linux, connections from processes of another OS user.
+//! - on Linux, connections from processes of another OS user (checked once
+//!   per connection by [`super::accept::PeerAcceptor`]).
 //!
 //! It records the peer socket so prompts can name the requesting program.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use holdfast_core::apps::Apps;
 
+use super::accept::PeerCheck;
 use super::error::IpcError;
 use super::peer;
 use crate::http::host_policy::{HostPolicy, Refusal};
 
 pub struct IpcGuard {
     pub policy: HostPolicy,
-    /// This listener's address (the server side of every connection).
-    pub server: SocketAddr,
     pub apps: Apps,
 }
 
@@ -44,22 +44,21 @@ impl PeerSocket {
     }
 }
 
-pub async fn guard(
-    State(g): State<Arc<IpcGuard>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn guard(State(g): State<Arc<IpcGuard>>, mut req: Request, next: Next) -> Response {
     if let Err(refusal) = g.policy.check_host(req.uri(), req.headers()) {
         return IpcError::new(StatusCode::FORBIDDEN, "forbidden_host", refusal.message())
             .into_response();
     }
-    if let Err(e) = same_user(g.server, client).await {
-        return e.into_response();
+    // Set per connection by the acceptor; its absence is a wiring bug.
+    let Some(check) = req.extensions().get::<PeerCheck>().copied() else {
+        return IpcError::internal("IPC connection without a peer check").into_response();
+    };
+    if let Err(why) = check.same_user {
+        return IpcError::new(StatusCode::FORBIDDEN, "forbidden_user", why).into_response();
     }
     req.extensions_mut().insert(PeerSocket {
-        server: g.server,
-        client,
+        server: check.server,
+        client: check.client,
     });
 
     let origin = match req.headers().get(header::ORIGIN) {
@@ -104,33 +103,4 @@ pub async fn guard(
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
     response
-}
-
-/// On Linux, the connecting process must belong to our user.
-async fn same_user(server: SocketAddr, client: SocketAddr) -> Result<(), IpcError> {
-    #[cfg(target_os = "linux")]
-    {
-        let ours = peer::current_uid();
-        let theirs = tokio::task::spawn_blocking(move || peer::socket_uid(server, client))
-            .await
-            .map_err(IpcError::internal)?;
-        match (ours, theirs) {
-            (Some(a), Some(b)) if a == b => Ok(()),
-            (_, None) => Err(IpcError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden_user",
-                "cannot tell which user the connecting process belongs to",
-            )),
-            _ => Err(IpcError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden_user",
-                "connections from another user's processes are refused",
-            )),
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (server, client);
-        Ok(())
-    }
 }

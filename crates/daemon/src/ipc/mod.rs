@@ -5,6 +5,7 @@
 //! apps prove themselves with their own token, browsers only from origins an
 //! app registered, and only processes of this user may connect.
 
+mod accept;
 mod authenticate;
 mod backup;
 mod error;
@@ -32,6 +33,7 @@ pub use error::IpcError;
 
 use crate::http::host_policy::HostPolicy;
 use crate::http::observe::observe;
+use crate::http::serve::Served;
 use crate::state::AppState;
 
 /// JSON bodies other than backups.
@@ -73,7 +75,18 @@ pub fn bind(addr: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
     )
 }
 
-pub fn router(state: AppState, addr: SocketAddr) -> Router {
+/// Serve the IPC router on `listener`, checking each connection's user.
+pub fn spawn(listener: std::net::TcpListener, state: AppState) -> std::io::Result<Served> {
+    let addr = listener.local_addr()?;
+    let handle = axum_server::Handle::new();
+    let service = router(state, addr).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum_server::from_tcp(listener)?
+        .acceptor(accept::PeerAcceptor)
+        .handle(handle.clone());
+    Ok(Served::new(handle, tokio::spawn(server.serve(service))))
+}
+
+fn router(state: AppState, addr: SocketAddr) -> Router {
     let backups = OpenApiRouter::new()
         .routes(routes!(backup::backup))
         .layer(DefaultBodyLimit::max(BACKUP_BODY_LIMIT));
@@ -94,7 +107,6 @@ pub fn router(state: AppState, addr: SocketAddr) -> Router {
     let doc = Arc::new(doc.to_json().expect("the OpenAPI document serialises"));
     let guard = Arc::new(guard::IpcGuard {
         policy: HostPolicy::new(addr, false),
-        server: addr,
         apps: state.apps.clone(),
     });
     routes
