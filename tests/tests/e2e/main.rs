@@ -4,6 +4,7 @@
 mod harness;
 
 mod auth;
+mod cli;
 mod errors;
 mod identity;
 mod ipc;

@@ -60,11 +60,11 @@ enum Command {
 pub struct Location {
     /// Keep everything (config, catalog, keys, tokens, logs) in this directory.
     /// Default: the platform's data dir (~/.local/share/holdfast on Linux).
-    #[arg(long, env = "HOLDFAST_DATA_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "HOLDFAST_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Read this config file instead of config.yaml in the config dir
     /// (or in --data-dir when given).
-    #[arg(long, env = "HOLDFAST_CONFIG", value_name = "FILE")]
+    #[arg(long, global = true, env = "HOLDFAST_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 
