@@ -56,6 +56,13 @@ pub async fn link(d: &TestDaemon, t: &str, client_id: &str, app_key: &str) -> Va
     let answer = d.answer(t, "link", json!({"decision": "allow"}));
     let (resp, prompt) = tokio::join!(req, answer);
     assert_eq!(prompt["requester"]["client_id"], client_id);
+    // The prompt names the requesting program: this test binary.
+    #[cfg(target_os = "linux")]
+    {
+        let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
+        assert_eq!(prompt["requester"]["exe"], exe.to_string_lossy().as_ref());
+        assert_eq!(prompt["requester"]["pid"], std::process::id());
+    }
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
 }

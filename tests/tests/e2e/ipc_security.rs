@@ -198,3 +198,40 @@ async fn port_falls_back_when_taken() {
     let resp = d.ipc_get("/status").await;
     assert_eq!(resp.status(), 200);
 }
+
+/// Only possible where the tests run as root (as CI does here): a process
+/// of another user (`nobody`) connecting to the IPC port is refused.
+#[tokio::test]
+async fn other_users_processes_are_refused() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to run a client as another user");
+        return;
+    }
+    let d = TestDaemon::start().await;
+    let url = d.ipc_url("/status");
+    let as_nobody = tokio::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "curl",
+            "-s",
+            "--noproxy",
+            "*",
+            &url,
+        ])
+        .output()
+        .await
+        .expect("setpriv and curl are installed");
+    let body: Value = serde_json::from_slice(&as_nobody.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&as_nobody.stderr)));
+    assert_eq!(body["error"], "forbidden_user", "{body}");
+    // The same request from our own user is served.
+    let as_us = tokio::process::Command::new("curl")
+        .args(["-s", "--noproxy", "*", &url])
+        .output()
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&as_us.stdout).unwrap();
+    assert!(body["unlocked"].is_boolean(), "{body}");
+}
