@@ -224,6 +224,7 @@ async fn unlock_at_start(
     password_file: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     if state.identity.state() != LockState::Locked {
+        tokio::task::spawn_blocking(RememberedKey::backend).await?;
         return Ok(());
     }
     if let Some(file) = password_file {
@@ -242,6 +243,7 @@ async fn unlock_at_start(
         return Ok(());
     }
     let remembered = state.remembered.clone();
+    // Also settles which OS keyring is used, once, off the async workers.
     match tokio::task::spawn_blocking(move || remembered.load()).await? {
         Ok(Some(master)) => match state.identity.unlock_with_master(master) {
             Ok(()) => {

@@ -225,3 +225,55 @@ async fn password_file_unlocks_at_start() {
     let s: Value = d.get("/system/status").await.json().await.unwrap();
     assert_eq!(s["identity"], "unlocked");
 }
+
+#[tokio::test]
+async fn remember_on_this_device_unlocks_at_the_next_start() {
+    let d = TestDaemon::start().await;
+    let t = d.owner_token().await;
+    d.init_identity(&t).await;
+    d.post_auth("/identity/lock", &t, json!({})).await;
+    let resp = d
+        .post_auth(
+            "/identity/unlock",
+            &t,
+            json!({"passphrase": PASSPHRASE, "remember": true}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let id: Value = d.get_auth("/identity", &t).await.json().await.unwrap();
+    if id["keyring"].is_null() {
+        // No OS keyring here: the daemon must say so, not pretend.
+        assert_eq!(body["remembered"], false);
+        assert!(
+            body["keyring_error"]
+                .as_str()
+                .unwrap()
+                .contains("no OS keyring"),
+            "{body}"
+        );
+        return;
+    }
+    assert_eq!(body["remembered"], true, "{body}");
+    assert_eq!(id["remembered"], true);
+    let d = d.restart().await;
+    let s: Value = d.get("/system/status").await.json().await.unwrap();
+    assert_eq!(
+        s["identity"], "unlocked",
+        "unlocked from the keyring at start"
+    );
+    // Forgetting it: the next start is locked again.
+    d.post_auth("/identity/lock", &t, json!({})).await;
+    let resp = d
+        .post_auth(
+            "/identity/unlock",
+            &t,
+            json!({"passphrase": PASSPHRASE, "remember": false}),
+        )
+        .await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["remembered"], false);
+    let d = d.restart().await;
+    let s: Value = d.get("/system/status").await.json().await.unwrap();
+    assert_eq!(s["identity"], "locked");
+}

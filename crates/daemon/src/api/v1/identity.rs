@@ -76,7 +76,12 @@ pub async fn get_identity(State(state): State<AppState>) -> ApiResult<Json<Ident
         did: key.map(|k| did(&k)),
         profile: state.identity.profile().await?.into(),
         remembered: s != LockState::Uninitialized && remembered(&state).await,
-        keyring: RememberedKey::backend().map(str::to_owned),
+        // Choosing the store may take seconds the first time: not on a worker.
+        keyring: tokio::task::spawn_blocking(RememberedKey::backend)
+            .await
+            .ok()
+            .flatten()
+            .map(str::to_owned),
     }))
 }
 
