@@ -237,6 +237,16 @@ impl Identity {
         if passphrase.len() > MAX_PASSPHRASE_BYTES {
             return Err(self.failed_unlock());
         }
+        let master = self.unwrap_master(&stored, passphrase).await?;
+        self.unlock_with_master(master)
+    }
+
+    /// The master key behind `passphrase`; a wrong one counts as a failure.
+    async fn unwrap_master(
+        &self,
+        stored: &store::Stored,
+        passphrase: &str,
+    ) -> Result<Key, IdentityError> {
         let wrapping = derive_blocking(stored.kdf.clone(), passphrase.to_owned()).await?;
         let Some(master) = crypto::open(&wrapping, &stored.wrapped_master, AD_MASTER) else {
             return Err(self.failed_unlock());
@@ -245,7 +255,7 @@ impl Identity {
             .as_slice()
             .try_into()
             .map_err(|_| IdentityError::Corrupt("master key length".into()))?;
-        self.unlock_with_master(Zeroizing::new(master))
+        Ok(Zeroizing::new(master))
     }
 
     /// Unlock with the master key itself (from the OS keyring).
@@ -299,15 +309,8 @@ impl Identity {
             .stored
             .clone()
             .ok_or(IdentityError::Uninitialized)?;
-        let wrapping = derive_blocking(stored.kdf.clone(), old.to_owned()).await?;
-        let Some(master) = crypto::open(&wrapping, &stored.wrapped_master, AD_MASTER) else {
-            return Err(self.failed_unlock());
-        };
-        let master: [u8; 32] = master
-            .as_slice()
-            .try_into()
-            .map_err(|_| IdentityError::Corrupt("master key length".into()))?;
-        self.install(Zeroizing::new(master), new).await?;
+        let master = self.unwrap_master(&stored, old).await?;
+        self.install(master, new).await?;
         tracing::info!("passphrase changed");
         Ok(())
     }

@@ -64,22 +64,7 @@ impl DaemonClient {
             .send()
             .await
             .with_context(|| format!("cannot reach the daemon at {}", self.base))?;
-        let status = resp.status();
-        if !status.is_success() {
-            let message = resp
-                .json::<Value>()
-                .await
-                .ok()
-                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-                .unwrap_or_else(|| status.to_string());
-            bail!("the daemon refused: {message}");
-        }
-        if status == reqwest::StatusCode::NO_CONTENT {
-            return Ok(None);
-        }
-        Ok(Some(
-            resp.json().await.map_err(|e| anyhow!("bad answer: {e}"))?,
-        ))
+        decode(resp).await
     }
 }
 
