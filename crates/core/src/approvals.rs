@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::{oneshot, watch};
 
+use crate::events::EventBus;
 use crate::time::now_ms;
 
 /// How long a prompt waits for the user.
@@ -123,11 +124,16 @@ struct Pending {
 pub struct Approvals {
     pending: Mutex<VecDeque<Pending>>,
     count: watch::Sender<usize>,
+    events: EventBus,
 }
 
 impl Approvals {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+    /// A broker that announces requests and answers on `events`.
+    pub fn new(events: EventBus) -> Arc<Self> {
+        Arc::new(Self {
+            events,
+            ..Self::default()
+        })
     }
 
     fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Pending>> {
@@ -139,7 +145,7 @@ impl Approvals {
         self.count.subscribe()
     }
 
-    fn publish(&self, len: usize) {
+    fn publish_count(&self, len: usize) {
         self.count.send_replace(len);
     }
 
@@ -166,6 +172,10 @@ impl Approvals {
             } else {
                 "queued"
             };
+            self.events.publish(
+                "approval_requested",
+                serde_json::json!({ "id": id, "kind": new.kind, "app_name": new.requester.app_name }),
+            );
             q.push_back(Pending {
                 view: ApprovalView {
                     id: id.clone(),
@@ -181,7 +191,7 @@ impl Approvals {
                 app_key,
                 tx: Some(tx),
             });
-            self.publish(q.len());
+            self.publish_count(q.len());
         }
         // Withdraws the request however this future ends (answer, timeout,
         // or the caller dropping it because its client disconnected).
@@ -238,13 +248,17 @@ impl Approvals {
             return;
         };
         let removed = q.remove(pos).expect("position is in range");
+        self.events.publish(
+            "approval_resolved",
+            serde_json::json!({ "id": id, "kind": removed.view.kind }),
+        );
         // The next request of the same app comes to the front.
         if removed.view.state == "open"
             && let Some(next) = q.iter_mut().find(|p| p.app_key == removed.app_key)
         {
             next.view.state = "open";
         }
-        self.publish(q.len());
+        self.publish_count(q.len());
     }
 }
 
@@ -288,7 +302,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_answer_settles_exactly_one_request() {
-        let b = Approvals::new();
+        let b = Approvals::new(EventBus::new());
         let (b1, b2) = (b.clone(), b.clone());
         let t1 = tokio::spawn(async move { b1.request(ask(ApprovalKind::Sign, "a", 5000)).await });
         let t2 = tokio::spawn(async move { b2.request(ask(ApprovalKind::Sign, "a", 5000)).await });
@@ -313,7 +327,7 @@ mod tests {
 
     #[tokio::test]
     async fn floods_are_refused_per_app() {
-        let b = Approvals::new();
+        let b = Approvals::new(EventBus::new());
         let mut tasks = Vec::new();
         for _ in 0..=MAX_QUEUED_PER_APP {
             let b = b.clone();
@@ -340,8 +354,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn requests_and_resolutions_are_announced() {
+        let bus = EventBus::new();
+        let mut rx = bus.subscribe();
+        let b = Approvals::new(bus);
+        assert_eq!(
+            b.request(ask(ApprovalKind::Auth, "a", 10)).await,
+            Err(ApprovalError::Timeout)
+        );
+        let first = rx.recv().await.unwrap();
+        assert_eq!(first["type"], "approval_requested");
+        assert_eq!(first["kind"], "auth");
+        let second = rx.recv().await.unwrap();
+        assert_eq!(second["type"], "approval_resolved");
+        assert_eq!(second["id"], first["id"]);
+    }
+
+    #[tokio::test]
     async fn timeouts_and_dropped_callers_withdraw() {
-        let b = Approvals::new();
+        let b = Approvals::new(EventBus::new());
         assert_eq!(
             b.request(ask(ApprovalKind::Auth, "a", 50)).await,
             Err(ApprovalError::Timeout)

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalog::{Catalog, CatalogError};
+use crate::events::EventBus;
 use crate::time::now_ms;
 
 /// Events kept; older ones are dropped as new ones arrive.
@@ -23,16 +24,22 @@ pub struct AuditEvent {
 #[derive(Clone)]
 pub struct Audit {
     catalog: Catalog,
+    events: EventBus,
 }
 
 impl Audit {
-    pub fn new(catalog: Catalog) -> Self {
-        Self { catalog }
+    /// Every recorded event is also published on `events` (as `audit`).
+    pub fn new(catalog: Catalog, events: EventBus) -> Self {
+        Self { catalog, events }
     }
 
     /// Append an event (durable when this returns). Failures are logged, not
     /// raised: auditing must not break the action it records.
     pub async fn record(&self, kind: &str, details: Value) {
+        self.events.publish(
+            "audit",
+            serde_json::json!({ "audit_type": kind, "details": details.clone() }),
+        );
         let kind = kind.to_owned();
         let details = details.to_string();
         let result = self
@@ -51,6 +58,11 @@ impl Audit {
         if let Err(e) = result {
             tracing::error!("audit write failed: {e}");
         }
+    }
+
+    /// Every event, oldest first, for export.
+    pub async fn all(&self) -> Result<Vec<AuditEvent>, CatalogError> {
+        self.list(0, None, RING_SIZE as usize).await
     }
 
     /// Events at or after `since_ms`, optionally of the given types, oldest

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod backups;
 pub mod catalog;
 pub mod config;
+pub mod events;
 pub mod fsutil;
 pub mod identity;
 pub mod metrics;

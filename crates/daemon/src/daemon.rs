@@ -11,6 +11,7 @@ use holdfast_core::apps::Apps;
 use holdfast_core::audit::Audit;
 use holdfast_core::auth::Auth;
 use holdfast_core::backups::Backups;
+use holdfast_core::events::EventBus;
 use holdfast_core::fsutil::{self, Mode};
 use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::identity::{Identity, LockState};
@@ -80,14 +81,18 @@ impl RunningDaemon {
         let remembered = Arc::new(RememberedKey::new(&keyring_account(&paths)));
 
         let tls = tls::prepare(&config.api, &paths).await?;
+        let events = EventBus::new();
+        let cancel = CancellationToken::new();
         let state = AppState {
+            events: events.clone(),
+            shutdown: cancel.clone(),
             auth,
             catalog: catalog.clone(),
             identity,
-            approvals: Approvals::new(),
+            approvals: Approvals::new(events.clone()),
             apps: Apps::new(catalog.clone()),
             backups: Backups::new(catalog.clone()),
-            audit: Audit::new(catalog),
+            audit: Audit::new(catalog, events),
             remembered,
             metrics: Arc::new(Metrics::new()),
             node: Arc::new(NodeFacts {
@@ -115,7 +120,6 @@ impl RunningDaemon {
         let _ = state.node.ipc_addr.set(ipc_addr);
         let ipc = ipc::spawn(ipc_listener, state.clone())?;
 
-        let cancel = CancellationToken::new();
         let background = TaskTracker::new();
         {
             let metrics = state.metrics.clone();
@@ -170,10 +174,11 @@ impl RunningDaemon {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         tracing::info!("shutting down");
         let _ = std::fs::remove_file(self.paths.endpoints());
+        // Ends event streams, so draining connections does not wait on them.
+        self.cancel.cancel();
         let (api, ipc) = tokio::join!(self.api.shutdown(), self.ipc.shutdown());
         api.context("REST API listener")?;
         ipc.context("IPC listener")?;
-        self.cancel.cancel();
         self.background.close();
         self.background.wait().await;
         self.state
@@ -260,7 +265,8 @@ async fn unlock_at_start(
     Ok(())
 }
 
-/// Locking denies every pending approval: nothing is signed by a locked vault.
+/// Announces lock-state changes, and denies every pending approval on lock:
+/// nothing is signed by a locked vault.
 async fn deny_approvals_on_lock(state: AppState, cancel: CancellationToken) {
     let mut changes = state.identity.subscribe();
     loop {
@@ -272,7 +278,11 @@ async fn deny_approvals_on_lock(state: AppState, cancel: CancellationToken) {
                 }
             }
         }
-        if *changes.borrow_and_update() == LockState::Locked {
+        let now = *changes.borrow_and_update();
+        state
+            .events
+            .publish("identity_state", serde_json::json!({ "state": now }));
+        if now == LockState::Locked {
             state.approvals.deny_all_locked();
             state.audit.record("lock", serde_json::json!({})).await;
         }

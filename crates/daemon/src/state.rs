@@ -11,10 +11,12 @@ use holdfast_core::apps::Apps;
 use holdfast_core::audit::Audit;
 use holdfast_core::auth::Auth;
 use holdfast_core::backups::Backups;
+use holdfast_core::events::EventBus;
 use holdfast_core::identity::Identity;
 use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::metrics::Metrics;
 use libp2p_identity::PeerId;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,6 +31,10 @@ pub struct AppState {
     pub audit: Audit,
     /// The "remember on this device" slot of this data dir.
     pub remembered: Arc<RememberedKey>,
+    /// Live events for SSE and other views.
+    pub events: EventBus,
+    /// Cancelled when shutdown begins, so long-lived streams end.
+    pub shutdown: CancellationToken,
 }
 
 /// Facts fixed at start-up.

@@ -6,6 +6,7 @@ mod harness;
 mod auth;
 mod cli;
 mod errors;
+mod events;
 mod identity;
 mod ipc;
 mod ipc_backup;

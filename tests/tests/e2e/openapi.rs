@@ -35,6 +35,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/approvals/{id}"),
     ("get", "/api/v1/backups/export"),
     ("get", "/api/v1/audit"),
+    ("get", "/api/v1/audit/export"),
+    ("get", "/api/v1/events/stream"),
 ];
 
 async fn document(d: &TestDaemon) -> Value {
@@ -79,7 +81,11 @@ async fn every_route_is_documented_and_every_documented_route_is_served() {
         };
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
-        let body = resp.text().await.unwrap();
+        let body = if status == 200 {
+            String::new()
+        } else {
+            resp.text().await.unwrap()
+        };
         assert_ne!(status, 405, "{method} {path}: {body}");
         assert!(!body.contains("no route for"), "{method} {path}: {body}");
     }

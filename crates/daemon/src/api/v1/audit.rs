@@ -38,3 +38,29 @@ pub async fn list(
         state.audit.list(q.since.unwrap_or(0), types, 1000).await?,
     ))
 }
+
+/// Every audit event as JSON Lines, for archival. Accepts `?token=`.
+#[utoipa::path(get, path = "/audit/export", tag = "system", security(("bearer" = [])),
+    params(("token" = Option<String>, Query, description = "Bearer, for <a download>")),
+    responses((status = 200, description = "One JSON object per line", content_type = "application/x-ndjson"),
+              (status = 401, body = ErrorBody)))]
+pub async fn export(State(state): State<AppState>) -> ApiResult<impl axum::response::IntoResponse> {
+    use axum::http::header;
+    let mut body = String::new();
+    for event in state.audit.all().await? {
+        body.push_str(
+            &serde_json::to_string(&event).map_err(crate::api::error::ApiError::internal)?,
+        );
+        body.push('\n');
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"holdfast-audit.jsonl\"",
+            ),
+        ],
+        body,
+    ))
+}

@@ -6,6 +6,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod events;
 pub mod identity;
 pub mod system;
 
@@ -53,5 +54,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approvals::answer))
         .routes(routes!(backups::export))
         .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
+        .routes(routes!(events::stream))
         .merge(profile)
 }
