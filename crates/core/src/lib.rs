@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod node_key;
 pub mod paths;
 pub mod secret;
+pub mod store;
 pub mod time;
 
 pub use catalog::Catalog;
