@@ -13,6 +13,7 @@ use rusqlite_migration::{M, Migrations};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_identity.sql"),
+    include_str!("../migrations/0003_vaults.sql"),
 ];
 
 /// How many read connections to keep open at most.

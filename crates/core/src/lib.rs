@@ -18,6 +18,7 @@ pub mod paths;
 pub mod secret;
 pub mod store;
 pub mod time;
+pub mod vaults;
 
 pub use catalog::Catalog;
 pub use config::Config;

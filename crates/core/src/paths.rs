@@ -73,6 +73,11 @@ impl Paths {
         self.data_dir.join("logs")
     }
 
+    /// Sealed vault blocks.
+    pub fn blocks(&self) -> PathBuf {
+        self.data_dir.join("blocks")
+    }
+
     /// The auto-generated self-signed TLS pair.
     pub fn tls_dir(&self) -> PathBuf {
         self.data_dir.join("tls")

@@ -16,7 +16,9 @@ use holdfast_core::fsutil::{self, Mode};
 use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::identity::{Identity, LockState};
 use holdfast_core::metrics::Metrics;
+use holdfast_core::store::BlockStore;
 use holdfast_core::time::now_ms;
+use holdfast_core::vaults::Vaults;
 use holdfast_core::{Catalog, Config, Paths, node_key};
 use libp2p_identity::PeerId;
 use tokio_util::sync::CancellationToken;
@@ -81,6 +83,11 @@ impl RunningDaemon {
         let remembered = Arc::new(RememberedKey::new(&keyring_account(&paths)));
 
         let tls = tls::prepare(&config.api, &paths).await?;
+        let blocks = BlockStore::open(&paths.blocks()).context("opening the block store")?;
+        let leftovers = blocks.collect_leftovers()?;
+        if leftovers > 0 {
+            tracing::info!("removed {leftovers} partial block files left by a crash");
+        }
         let events = EventBus::new();
         let cancel = CancellationToken::new();
         let state = AppState {
@@ -88,9 +95,10 @@ impl RunningDaemon {
             shutdown: cancel.clone(),
             auth,
             catalog: catalog.clone(),
-            identity,
+            identity: identity.clone(),
             approvals: Approvals::new(events.clone()),
             apps: Apps::new(catalog.clone()),
+            vaults: Vaults::new(catalog.clone(), identity.clone(), blocks),
             backups: Backups::new(catalog.clone()),
             audit: Audit::new(catalog, events),
             remembered,

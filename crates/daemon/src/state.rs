@@ -15,6 +15,7 @@ use holdfast_core::events::EventBus;
 use holdfast_core::identity::Identity;
 use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::metrics::Metrics;
+use holdfast_core::vaults::Vaults;
 use libp2p_identity::PeerId;
 use tokio_util::sync::CancellationToken;
 
@@ -31,6 +32,7 @@ pub struct AppState {
     pub audit: Audit,
     /// The "remember on this device" slot of this data dir.
     pub remembered: Arc<RememberedKey>,
+    pub vaults: Vaults,
     /// Live events for SSE and other views.
     pub events: EventBus,
     /// Cancelled when shutdown begins, so long-lived streams end.

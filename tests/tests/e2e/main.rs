@@ -17,3 +17,4 @@ mod openapi;
 mod security;
 mod system;
 mod tls;
+mod vaults;

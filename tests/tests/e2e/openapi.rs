@@ -37,6 +37,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/audit/export"),
     ("get", "/api/v1/events/stream"),
+    ("get", "/api/v1/vaults"),
+    ("post", "/api/v1/vaults"),
+    ("get", "/api/v1/vaults/{vault_id}"),
+    ("patch", "/api/v1/vaults/{vault_id}"),
+    ("delete", "/api/v1/vaults/{vault_id}"),
+    ("get", "/api/v1/vaults/{vault_id}/files"),
+    ("get", "/api/v1/vaults/{vault_id}/files/{path}"),
+    ("delete", "/api/v1/vaults/{vault_id}/files/{path}"),
+    ("post", "/api/v1/vaults/{vault_id}/upload/{path}"),
+    ("get", "/api/v1/vaults/{vault_id}/download/{path}"),
+    ("get", "/api/v1/vaults/{vault_id}/stream/{path}"),
+    ("get", "/api/v1/vaults/{vault_id}/history/{path}"),
+    ("post", "/api/v1/vaults/{vault_id}/restore/{path}"),
+    ("get", "/api/v1/vaults/{vault_id}/version/{path}"),
 ];
 
 async fn document(d: &TestDaemon) -> Value {

@@ -358,6 +358,18 @@ impl Identity {
         Ok((agent, unlocked.signing.sign(bytes)))
     }
 
+    /// The key that wraps vault keys. Unlocked only: vault content is not
+    /// readable while the identity is locked.
+    pub fn vault_wrap_key(&self) -> Result<Key, IdentityError> {
+        let s = self.lock_state();
+        let unlocked = s.unlocked.as_ref().ok_or(if s.stored.is_none() {
+            IdentityError::Uninitialized
+        } else {
+            IdentityError::Locked
+        })?;
+        Ok(crypto::derive(&unlocked.master, "holdfast/vaults/wrap/v1"))
+    }
+
     /// The backup key of one app. Works while locked after a first unlock.
     pub fn backup_key(&self, client_id: &str) -> Result<Key, IdentityError> {
         let s = self.lock_state();

@@ -12,6 +12,20 @@ pub const MIN_CHUNK: usize = 256 * 1024;
 pub const AVG_CHUNK: usize = 1024 * 1024;
 pub const MAX_CHUNK: usize = 4 * 1024 * 1024;
 
+/// A chunker over `source` with Holdfast's sizes; drive it with
+/// `as_stream()`.
+pub fn chunker<R: AsyncRead + Unpin>(source: R) -> fastcdc::v2020::AsyncStreamCDC<R> {
+    fastcdc::v2020::AsyncStreamCDC::new(source, MIN_CHUNK, AVG_CHUNK, MAX_CHUNK)
+}
+
+/// The io::Error of a chunker failure.
+pub fn io_error(e: fastcdc::v2020::Error) -> std::io::Error {
+    match e {
+        fastcdc::v2020::Error::IoError(io) => io,
+        other => std::io::Error::other(other.to_string()),
+    }
+}
+
 /// Cut `source` into chunks, handing each to `sink` in order. Holds at most
 /// one maximum-size chunk in memory; returns the total length.
 pub async fn for_each_chunk<R, F, Fut, E>(source: R, mut sink: F) -> Result<u64, E>
@@ -21,15 +35,12 @@ where
     Fut: std::future::Future<Output = Result<(), E>>,
     E: From<std::io::Error>,
 {
-    let mut cdc = fastcdc::v2020::AsyncStreamCDC::new(source, MIN_CHUNK, AVG_CHUNK, MAX_CHUNK);
+    let mut cdc = chunker(source);
     let stream = cdc.as_stream();
     futures_util::pin_mut!(stream);
     let mut total = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| match e {
-            fastcdc::v2020::Error::IoError(io) => E::from(io),
-            other => E::from(std::io::Error::other(other.to_string())),
-        })?;
+        let chunk = chunk.map_err(|e| E::from(io_error(e)))?;
         total += chunk.data.len() as u64;
         sink(chunk.data).await?;
     }

@@ -178,3 +178,39 @@ impl From<holdfast_core::backups::BackupError> for ApiError {
         }
     }
 }
+
+impl From<holdfast_core::vaults::VaultError> for ApiError {
+    fn from(e: holdfast_core::vaults::VaultError) -> Self {
+        use holdfast_core::identity::IdentityError;
+        use holdfast_core::vaults::VaultError as E;
+        let m = e.to_string();
+        match e {
+            E::NotFound | E::FileNotFound | E::VersionNotFound => Self::not_found(m),
+            E::NameTaken => Self::new(StatusCode::CONFLICT, m),
+            E::Invalid(_) => Self::bad_request(m),
+            E::Quota {
+                vault_id,
+                hard_quota,
+                would_be_size,
+            } => {
+                let mut extra = Map::new();
+                extra.insert("vault_id".into(), vault_id.into());
+                extra.insert("hard_quota".into(), hard_quota.into());
+                extra.insert("would_be_size".into(), would_be_size.into());
+                Self {
+                    status: StatusCode::INSUFFICIENT_STORAGE,
+                    message: m,
+                    extra: Some(extra),
+                }
+            }
+            E::Identity(
+                IdentityError::Locked | IdentityError::NeverUnlocked | IdentityError::Uninitialized,
+            ) => {
+                Self::forbidden("Holdfast is locked: vault content is unavailable until you unlock")
+            }
+            E::Identity(_) | E::Block(_) | E::Catalog(_) | E::Io(_) | E::Corrupt(_) => {
+                Self::internal(m)
+            }
+        }
+    }
+}

@@ -39,7 +39,13 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn new(doc: utoipa::openapi::OpenApi) -> Self {
+    pub fn new(mut doc: utoipa::openapi::OpenApi) -> Self {
+        // axum's `{*path}` wildcards are `{path}` in OpenAPI templating.
+        let paths = std::mem::take(&mut doc.paths.paths);
+        doc.paths.paths = paths
+            .into_iter()
+            .map(|(k, v)| (k.replace("{*", "{"), v))
+            .collect();
         Self {
             json: doc.to_json().expect("the OpenAPI document serialises"),
         }

@@ -7,8 +7,10 @@ pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod events;
+pub mod files;
 pub mod identity;
 pub mod system;
+pub mod vaults;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,8 +37,22 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(
             identity::MAX_PICTURE_BYTES + 16 * 1024,
         ));
+    // Uploads stream up to 50 GiB; the vault enforces the limit.
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(files::upload))
+        .layer(DefaultBodyLimit::disable());
     OpenApiRouter::new()
         .routes(routes!(system::whoami))
+        .routes(routes!(vaults::list, vaults::create))
+        .routes(routes!(vaults::get, vaults::patch, vaults::delete))
+        .routes(routes!(files::list))
+        .routes(routes!(files::meta, files::delete))
+        .routes(routes!(files::history))
+        .routes(routes!(files::restore))
+        .routes(routes!(files::download))
+        .routes(routes!(files::stream))
+        .routes(routes!(files::version))
+        .merge(uploads)
         .routes(routes!(system::metrics))
         .routes(routes!(identity::get_identity))
         .routes(routes!(identity::init))

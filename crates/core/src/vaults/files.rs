@@ -1,0 +1,436 @@
+//! Files in a vault: each upload becomes a version (a manifest of sealed
+//! blocks) whose parents are the path's current heads. History, restore,
+//! tombstones and conflicts (two heads) all come from that one model.
+//! Blocks are durable before the catalog commit that names them; an upload
+//! that fails keeps nothing it created.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+use tokio::io::AsyncRead;
+
+use super::{MAX_UPLOAD_BYTES, VaultError, Vaults};
+use crate::store::BlockId;
+use crate::store::BlockStore;
+use crate::store::chunking;
+use crate::store::seal::ChunkKeys;
+use crate::time::now_ms;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileVersion {
+    pub id: String,
+    pub vault_id: String,
+    pub path: String,
+    /// BLAKE3 of the plaintext, hex.
+    pub content_hash: String,
+    pub size: u64,
+    /// Sealed block ids, hex, in order.
+    pub blocks: Vec<String>,
+    #[serde(skip)]
+    pub block_sizes: Vec<u64>,
+    /// Version ids this one replaced.
+    pub parents: Vec<String>,
+    pub deleted: bool,
+    pub created_ms: i64,
+}
+
+const COLUMNS: &str =
+    "id, vault_id, path, content_hash, size, blocks, block_sizes, parents, deleted, created_ms";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileVersion> {
+    let blocks: Vec<u8> = r.get(5)?;
+    Ok(FileVersion {
+        id: r.get(0)?,
+        vault_id: r.get(1)?,
+        path: r.get(2)?,
+        content_hash: r.get(3)?,
+        size: r.get::<_, i64>(4)? as u64,
+        blocks: blocks.chunks(32).map(hex::encode).collect(),
+        block_sizes: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+        parents: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
+        deleted: r.get(8)?,
+        created_ms: r.get(9)?,
+    })
+}
+
+/// What a download reads: which blocks, and which bytes of each.
+pub struct ReadPlan {
+    keys: Arc<ChunkKeys>,
+    store: BlockStore,
+    /// (block, start, end) within the block's plaintext.
+    pieces: Vec<(BlockId, usize, usize)>,
+}
+
+impl ReadPlan {
+    pub fn len(&self) -> usize {
+        self.pieces.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    /// Read, verify, open and slice piece `i` (blocking).
+    pub fn piece(&self, i: usize) -> Result<Vec<u8>, VaultError> {
+        let (id, start, end) = self.pieces[i];
+        let sealed = self.store.get(&id)?;
+        let mut plain = self
+            .keys
+            .open(&sealed)
+            .ok_or_else(|| VaultError::Corrupt(format!("block {} does not open", id.to_hex())))?;
+        if end > plain.len() {
+            return Err(VaultError::Corrupt(
+                "block shorter than its manifest says".into(),
+            ));
+        }
+        plain.truncate(end);
+        plain.drain(..start);
+        Ok(plain)
+    }
+}
+
+/// A version id: random, 128 bits.
+fn new_id() -> String {
+    hex::encode(crate::identity::crypto::random_bytes::<16>())
+}
+
+impl Vaults {
+    /// Store `body` as the new head of `path`. Enforces the vault's hard
+    /// quota while streaming.
+    pub async fn upload<R: AsyncRead + Unpin>(
+        &self,
+        vault_id: &str,
+        path: &str,
+        body: R,
+    ) -> Result<FileVersion, VaultError> {
+        let vault = self.get(vault_id).await?;
+        let keys = self.keys(vault_id).await?;
+        let replaced = self.head(vault_id, path).await.ok().filter(|v| !v.deleted);
+        let base = vault.byte_count - replaced.map_or(0, |v| v.size);
+
+        let mut hasher = blake3::Hasher::new();
+        let mut ids: Vec<BlockId> = Vec::new();
+        let mut sizes: Vec<u64> = Vec::new();
+        let mut created: Vec<BlockId> = Vec::new();
+        let mut total = 0u64;
+        let outcome: Result<(), VaultError> = async {
+            let mut cdc = chunking::chunker(body);
+            let stream = cdc.as_stream();
+            futures_util::pin_mut!(stream);
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(chunking::io_error)?.data;
+                total += chunk.len() as u64;
+                if total > MAX_UPLOAD_BYTES {
+                    return Err(VaultError::Invalid(format!(
+                        "uploads are limited to {MAX_UPLOAD_BYTES} bytes"
+                    )));
+                }
+                if let Some(q) = vault.hard_quota
+                    && base + total > q
+                {
+                    return Err(VaultError::Quota {
+                        vault_id: vault.id.clone(),
+                        hard_quota: q,
+                        would_be_size: base + total,
+                    });
+                }
+                hasher.update(&chunk);
+                sizes.push(chunk.len() as u64);
+                let (keys, store) = (keys.clone(), self.blocks.clone());
+                let (id, new) = tokio::task::spawn_blocking(move || {
+                    let (id, sealed) = keys.seal(&chunk);
+                    let new = !store.has(&id);
+                    store.put(&id, &sealed).map(|()| (id, new))
+                })
+                .await
+                .map_err(|e| VaultError::Io(std::io::Error::other(e)))??;
+                if new {
+                    created.push(id);
+                }
+                ids.push(id);
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = outcome {
+            self.discard(created).await;
+            return Err(e);
+        }
+        let content_hash = hasher.finalize().to_hex().to_string();
+        let committed = self
+            .commit(vault_id, path, content_hash, total, &ids, sizes, false)
+            .await;
+        if committed.is_err() {
+            self.discard(created).await;
+        }
+        committed
+    }
+
+    /// Remove blocks an aborted upload created (nothing else names them).
+    async fn discard(&self, created: Vec<BlockId>) {
+        let store = self.blocks.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            for id in created {
+                let _ = store.delete(&id);
+            }
+        })
+        .await;
+    }
+
+    /// Record a new head of `path` whose parents are its current heads.
+    #[allow(clippy::too_many_arguments)]
+    async fn commit(
+        &self,
+        vault_id: &str,
+        path: &str,
+        content_hash: String,
+        size: u64,
+        ids: &[BlockId],
+        sizes: Vec<u64>,
+        deleted: bool,
+    ) -> Result<FileVersion, VaultError> {
+        let id = new_id();
+        let (vid, p, vers) = (vault_id.to_owned(), path.to_owned(), id.clone());
+        let blob: Vec<u8> = ids.iter().flat_map(|b| b.0).collect();
+        let sizes = serde_json::to_string(&sizes).expect("numbers serialise");
+        self.catalog
+            .write(move |c| {
+                let tx = c.transaction()?;
+                let parents: Vec<String> = {
+                    let mut s = tx.prepare("SELECT version_id FROM heads WHERE vault_id = ?1 AND path = ?2")?;
+                    s.query_map([&vid, &p], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+                };
+                tx.execute(
+                    &format!("INSERT INTO versions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                    rusqlite::params![
+                        vers,
+                        vid,
+                        p,
+                        content_hash,
+                        size as i64,
+                        blob,
+                        sizes,
+                        serde_json::to_string(&parents).expect("strings serialise"),
+                        deleted,
+                        now_ms()
+                    ],
+                )?;
+                tx.execute("DELETE FROM heads WHERE vault_id = ?1 AND path = ?2", [&vid, &p])?;
+                tx.execute(
+                    "INSERT INTO heads (vault_id, path, version_id) VALUES (?1, ?2, ?3)",
+                    [&vid, &p, &vers],
+                )?;
+                tx.commit()
+            })
+            .await?;
+        self.version_by_id(&id).await
+    }
+
+    async fn version_by_id(&self, id: &str) -> Result<FileVersion, VaultError> {
+        let id = id.to_owned();
+        self.catalog
+            .read(move |c| {
+                c.query_row(
+                    &format!("SELECT {COLUMNS} FROM versions WHERE id = ?1"),
+                    [id],
+                    from_row,
+                )
+                .optional()
+            })
+            .await?
+            .ok_or(VaultError::VersionNotFound)
+    }
+
+    /// Heads of `path`, newest first (more than one: a conflict).
+    pub async fn heads(&self, vault_id: &str, path: &str) -> Result<Vec<FileVersion>, VaultError> {
+        let (vid, p) = (vault_id.to_owned(), path.to_owned());
+        Ok(self
+            .catalog
+            .read(move |c| {
+                let mut s = c.prepare(&format!(
+                    "SELECT {} FROM heads h JOIN versions v ON v.id = h.version_id
+                     WHERE h.vault_id = ?1 AND h.path = ?2 ORDER BY v.created_ms DESC",
+                    COLUMNS
+                        .split(", ")
+                        .map(|c| format!("v.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))?;
+                s.query_map([vid, p], from_row)?.collect()
+            })
+            .await?)
+    }
+
+    /// The current version of `path` (the newest head; may be a tombstone).
+    pub async fn head(&self, vault_id: &str, path: &str) -> Result<FileVersion, VaultError> {
+        self.heads(vault_id, path)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(VaultError::FileNotFound)
+    }
+
+    /// The live file at `path` (not a tombstone).
+    pub async fn live(&self, vault_id: &str, path: &str) -> Result<FileVersion, VaultError> {
+        self.get(vault_id).await?;
+        let v = self.head(vault_id, path).await?;
+        if v.deleted {
+            return Err(VaultError::FileNotFound);
+        }
+        Ok(v)
+    }
+
+    /// Current files under `prefix`, by path.
+    pub async fn files(
+        &self,
+        vault_id: &str,
+        prefix: &str,
+        include_deleted: bool,
+    ) -> Result<Vec<FileVersion>, VaultError> {
+        self.get(vault_id).await?;
+        let vid = vault_id.to_owned();
+        let all: Vec<FileVersion> = self
+            .catalog
+            .read(move |c| {
+                let mut s = c.prepare(&format!(
+                    "SELECT {} FROM heads h JOIN versions v ON v.id = h.version_id
+                     WHERE h.vault_id = ?1 ORDER BY v.path, v.created_ms DESC",
+                    COLUMNS
+                        .split(", ")
+                        .map(|c| format!("v.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))?;
+                s.query_map([vid], from_row)?.collect()
+            })
+            .await?;
+        let under = |p: &str| prefix == "/" || p == prefix || p.starts_with(&format!("{prefix}/"));
+        let mut out: Vec<FileVersion> = Vec::new();
+        for v in all {
+            if out.last().is_some_and(|l| l.path == v.path) {
+                continue; // newest head only
+            }
+            if under(&v.path) && (include_deleted || !v.deleted) {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every version of `path`, newest first.
+    pub async fn history(
+        &self,
+        vault_id: &str,
+        path: &str,
+    ) -> Result<Vec<FileVersion>, VaultError> {
+        self.get(vault_id).await?;
+        let (vid, p) = (vault_id.to_owned(), path.to_owned());
+        let list: Vec<FileVersion> = self
+            .catalog
+            .read(move |c| {
+                let mut s = c.prepare(&format!(
+                    "SELECT {COLUMNS} FROM versions WHERE vault_id = ?1 AND path = ?2 ORDER BY created_ms DESC, rowid DESC"
+                ))?;
+                s.query_map([vid, p], from_row)?.collect()
+            })
+            .await?;
+        if list.is_empty() {
+            return Err(VaultError::FileNotFound);
+        }
+        Ok(list)
+    }
+
+    /// The newest version of `path` with this content.
+    pub async fn version(
+        &self,
+        vault_id: &str,
+        path: &str,
+        content_hash: &str,
+    ) -> Result<FileVersion, VaultError> {
+        self.history(vault_id, path)
+            .await?
+            .into_iter()
+            .find(|v| v.content_hash == content_hash && !v.deleted)
+            .ok_or(VaultError::VersionNotFound)
+    }
+
+    /// Tombstone `path`: a deleted version on top of its heads.
+    pub async fn delete_file(&self, vault_id: &str, path: &str) -> Result<FileVersion, VaultError> {
+        let head = self.live(vault_id, path).await?;
+        self.commit(vault_id, path, head.content_hash, 0, &[], Vec::new(), true)
+            .await
+    }
+
+    /// Make an earlier content the head again (a new version, so history
+    /// keeps everything).
+    pub async fn restore(
+        &self,
+        vault_id: &str,
+        path: &str,
+        content_hash: &str,
+    ) -> Result<FileVersion, VaultError> {
+        let old = self.version(vault_id, path, content_hash).await?;
+        let vault = self.get(vault_id).await?;
+        if let Some(q) = vault.hard_quota {
+            let current = self
+                .head(vault_id, path)
+                .await
+                .ok()
+                .filter(|v| !v.deleted)
+                .map_or(0, |v| v.size);
+            let would_be = vault.byte_count - current + old.size;
+            if would_be > q {
+                return Err(VaultError::Quota {
+                    vault_id: vault.id,
+                    hard_quota: q,
+                    would_be_size: would_be,
+                });
+            }
+        }
+        let ids: Vec<BlockId> = old
+            .blocks
+            .iter()
+            .map(|h| BlockId::parse(h).ok_or_else(|| VaultError::Corrupt("block id".into())))
+            .collect::<Result<_, _>>()?;
+        self.commit(
+            vault_id,
+            path,
+            old.content_hash,
+            old.size,
+            &ids,
+            old.block_sizes,
+            false,
+        )
+        .await
+    }
+
+    /// Plan the read of bytes `[start, end)` of `version` (unlocked only).
+    pub async fn read_plan(
+        &self,
+        version: &FileVersion,
+        start: u64,
+        end: u64,
+    ) -> Result<ReadPlan, VaultError> {
+        let keys = self.keys(&version.vault_id).await?;
+        let mut pieces = Vec::new();
+        let mut offset = 0u64;
+        for (hexid, size) in version.blocks.iter().zip(&version.block_sizes) {
+            let (b_start, b_end) = (offset, offset + size);
+            offset = b_end;
+            if b_end <= start || b_start >= end {
+                continue;
+            }
+            let id = BlockId::parse(hexid).ok_or_else(|| VaultError::Corrupt("block id".into()))?;
+            let from = start.saturating_sub(b_start) as usize;
+            let to = (end.min(b_end) - b_start) as usize;
+            pieces.push((id, from, to));
+        }
+        Ok(ReadPlan {
+            keys,
+            store: self.blocks.clone(),
+            pieces,
+        })
+    }
+}

@@ -1,0 +1,383 @@
+//! File routes of a vault: upload (raw body, streamed), list, metadata,
+//! download, stream with `Range`, delete (tombstone), history, restore and
+//! version download. `{*path}` is URL-decoded and normalised; traversal
+//! tricks answer 400.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, TryStreamExt};
+use holdfast_core::vaults::{FileVersion, paths};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::error::{ApiError, ApiResult, ErrorBody};
+use crate::api::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct FileJson {
+    pub vault_id: String,
+    pub path: String,
+    pub size: u64,
+    /// BLAKE3 of the content, hex.
+    pub content_hash: String,
+    pub version_id: String,
+    /// Sealed block ids, hex.
+    pub block_hashes: Vec<String>,
+    /// Version ids this one replaced.
+    pub parents: Vec<String>,
+    /// Content hashes of other heads (a conflict), if any.
+    pub conflicts: Vec<String>,
+    pub deleted: bool,
+    pub modified_ms: i64,
+}
+
+fn file_json(v: FileVersion, conflicts: Vec<String>) -> FileJson {
+    FileJson {
+        vault_id: v.vault_id,
+        path: v.path,
+        size: v.size,
+        content_hash: v.content_hash,
+        version_id: v.id,
+        block_hashes: v.blocks,
+        parents: v.parents,
+        conflicts,
+        deleted: v.deleted,
+        modified_ms: v.created_ms,
+    }
+}
+
+fn clean(raw: &str) -> ApiResult<String> {
+    paths::normalize(raw).map_err(ApiError::bad_request)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only files under this folder.
+    pub path: Option<String>,
+    /// `1` to include tombstoned files.
+    pub include_deleted: Option<String>,
+}
+
+/// List a vault's files.
+#[utoipa::path(get, path = "/vaults/{vault_id}/files", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ListQuery),
+    responses((status = 200, body = Vec<FileJson>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Path(vault_id): Path<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<FileJson>>> {
+    let prefix =
+        paths::normalize_prefix(q.path.as_deref().unwrap_or("/")).map_err(ApiError::bad_request)?;
+    let deleted = matches!(q.include_deleted.as_deref(), Some("1" | "true"));
+    let files = state.vaults.files(&vault_id, &prefix, deleted).await?;
+    Ok(Json(
+        files
+            .into_iter()
+            .map(|v| file_json(v, Vec::new()))
+            .collect(),
+    ))
+}
+
+/// One file's metadata (blocks, parents, conflicts).
+#[utoipa::path(get, path = "/vaults/{vault_id}/files/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)),
+    responses((status = 200, body = FileJson), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn meta(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+) -> ApiResult<Json<FileJson>> {
+    let path = clean(&raw)?;
+    state.vaults.get(&vault_id).await?;
+    let mut heads = state.vaults.heads(&vault_id, &path).await?.into_iter();
+    let head = heads
+        .next()
+        .ok_or(holdfast_core::vaults::VaultError::FileNotFound)?;
+    let conflicts = heads.map(|h| h.content_hash).collect();
+    Ok(Json(file_json(head, conflicts)))
+}
+
+/// Upload: the raw body becomes the file's new version (up to 50 GiB,
+/// streamed). Answers once the bytes are durable and the catalog committed.
+#[utoipa::path(post, path = "/vaults/{vault_id}/upload/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, body = FileJson),
+        (status = 400, body = ErrorBody),
+        (status = 403, description = "Holdfast is locked", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 507, description = "Hard quota: vault_id, hard_quota, would_be_size", body = ErrorBody),
+    ))]
+pub async fn upload(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+    req: Request,
+) -> ApiResult<Json<FileJson>> {
+    let path = clean(&raw)?;
+    let body = req
+        .into_body()
+        .into_data_stream()
+        .map_err(std::io::Error::other);
+    let reader = tokio_util::io::StreamReader::new(body);
+    let v = state.vaults.upload(&vault_id, &path, reader).await?;
+    state.events.publish(
+        "file_updated",
+        json!({"vault_id": vault_id, "path": v.path, "content_hash": v.content_hash, "size": v.size}),
+    );
+    Ok(Json(file_json(v, Vec::new())))
+}
+
+/// Tombstone a file (its history stays).
+#[utoipa::path(delete, path = "/vaults/{vault_id}/files/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let path = clean(&raw)?;
+    state.vaults.delete_file(&vault_id, &path).await?;
+    state
+        .events
+        .publish("file_deleted", json!({"vault_id": vault_id, "path": path}));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every version of a file, newest first.
+#[utoipa::path(get, path = "/vaults/{vault_id}/history/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)),
+    responses((status = 200, body = Vec<FileJson>), (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<FileJson>>> {
+    let path = clean(&raw)?;
+    let list = state.vaults.history(&vault_id, &path).await?;
+    Ok(Json(
+        list.into_iter().map(|v| file_json(v, Vec::new())).collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RestoreRequest {
+    pub content_hash: String,
+}
+
+/// Make an earlier version current again (as a new version).
+#[utoipa::path(post, path = "/vaults/{vault_id}/restore/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)), request_body = RestoreRequest,
+    responses((status = 200, body = FileJson), (status = 404, body = ErrorBody), (status = 507, body = ErrorBody)))]
+pub async fn restore(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+    ApiJson(req): ApiJson<RestoreRequest>,
+) -> ApiResult<Json<FileJson>> {
+    let path = clean(&raw)?;
+    let v = state
+        .vaults
+        .restore(&vault_id, &path, &req.content_hash)
+        .await?;
+    state.events.publish(
+        "file_updated",
+        json!({"vault_id": vault_id, "path": v.path, "content_hash": v.content_hash, "restored": true}),
+    );
+    Ok(Json(file_json(v, Vec::new())))
+}
+
+/// Download a file as an attachment.
+#[utoipa::path(get, path = "/vaults/{vault_id}/download/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn download(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let path = clean(&raw)?;
+    let v = state.vaults.live(&vault_id, &path).await?;
+    send(&state, v, None, true).await
+}
+
+/// The same body inline, with `Range` support (for players). Accepts `?token=`.
+#[utoipa::path(get, path = "/vaults/{vault_id}/stream/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)),
+    responses((status = 200, description = "The file"), (status = 206, description = "A range"),
+              (status = 416, description = "Unsatisfiable range", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn stream(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let path = clean(&raw)?;
+    let v = state.vaults.live(&vault_id, &path).await?;
+    send(&state, v, headers.get(header::RANGE), false).await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VersionQuery {
+    pub content_hash: String,
+}
+
+/// Download a specific historical version.
+#[utoipa::path(get, path = "/vaults/{vault_id}/version/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path), VersionQuery),
+    responses((status = 200, description = "That version"), (status = 404, body = ErrorBody)))]
+pub async fn version(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<VersionQuery>,
+) -> ApiResult<Response> {
+    let path = clean(&raw)?;
+    let v = state
+        .vaults
+        .version(&vault_id, &path, &q.content_hash)
+        .await?;
+    send(&state, v, None, true).await
+}
+
+/// `bytes=a-b`, `bytes=a-`, `bytes=-n` for a body of `size` bytes:
+/// Some(Ok(range)), Some(Err) when unsatisfiable, None when absent or not
+/// understood (then the whole body is sent, as RFC 9110 allows).
+fn parse_range(value: Option<&HeaderValue>, size: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = value?.to_str().ok()?.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let range = match (a.is_empty(), b.is_empty()) {
+        (false, _) => {
+            let start: u64 = a.parse().ok()?;
+            let end = if b.is_empty() {
+                size
+            } else {
+                b.parse::<u64>().ok()?.saturating_add(1).min(size)
+            };
+            if start >= size || end <= start {
+                return Some(Err(()));
+            }
+            (start, end)
+        }
+        (true, false) => {
+            let n: u64 = b.parse().ok()?;
+            if n == 0 || size == 0 {
+                return Some(Err(()));
+            }
+            (size - n.min(size), size)
+        }
+        (true, true) => return None,
+    };
+    Some(Ok(range))
+}
+
+async fn send(
+    state: &AppState,
+    v: FileVersion,
+    range: Option<&HeaderValue>,
+    attachment: bool,
+) -> ApiResult<Response> {
+    let size = v.size;
+    let (status, start, end) = match parse_range(range, size) {
+        None => (StatusCode::OK, 0, size),
+        Some(Ok((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e),
+        Some(Err(())) => {
+            let mut r = ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable")
+                .into_response();
+            r.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
+            );
+            return Ok(r);
+        }
+    };
+    let plan = Arc::new(state.vaults.read_plan(&v, start, end).await?);
+    let body = futures_util::stream::iter(0..plan.len()).then(move |i| {
+        let plan = plan.clone();
+        async move {
+            tokio::task::spawn_blocking(move || plan.piece(i))
+                .await
+                .map_err(std::io::Error::other)?
+                .map(Bytes::from)
+                .map_err(|e| {
+                    tracing::error!("download failed mid-stream: {e}");
+                    std::io::Error::other(e.to_string())
+                })
+        }
+    });
+    let mut r = Response::new(Body::from_stream(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{}\"", v.content_hash)).expect("hex is ascii"),
+    );
+    if status == StatusCode::PARTIAL_CONTENT {
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("bytes {start}-{}/{size}", end - 1)).expect("ascii"),
+        );
+    }
+    if attachment {
+        let name = v.path.rsplit('/').next().unwrap_or("file");
+        let ascii: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        h.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&format!(
+                "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+            ))
+            .map_err(ApiError::internal)?,
+        );
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+    use axum::http::HeaderValue;
+
+    fn r(s: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
+        parse_range(Some(&HeaderValue::from_str(s).unwrap()), size)
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(r("bytes=0-1023", 5000), Some(Ok((0, 1024))));
+        assert_eq!(r("bytes=100-", 5000), Some(Ok((100, 5000))));
+        assert_eq!(r("bytes=-500", 5000), Some(Ok((4500, 5000))));
+        assert_eq!(r("bytes=4000-9999", 5000), Some(Ok((4000, 5000))));
+        assert_eq!(r("bytes=5000-", 5000), Some(Err(())));
+        assert_eq!(r("bytes=10-5", 5000), Some(Err(())));
+        assert_eq!(r("bytes=-0", 5000), Some(Err(())));
+        assert_eq!(r("bytes=0-1,5-6", 5000), None);
+        assert_eq!(r("items=0-1", 5000), None);
+        assert_eq!(r("bytes=x-1", 5000), None);
+        assert_eq!(parse_range(None, 5), None);
+    }
+}
