@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_identity.sql"),
     include_str!("../migrations/0003_vaults.sql"),
+    include_str!("../migrations/0004_vault_alias.sql"),
 ];
 
 /// How many read connections to keep open at most.

@@ -51,6 +51,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/vaults/{vault_id}/history/{path}"),
     ("post", "/api/v1/vaults/{vault_id}/restore/{path}"),
     ("get", "/api/v1/vaults/{vault_id}/version/{path}"),
+    ("get", "/api/v1/vaults/{vault_id}/info/{path}"),
+    ("get", "/api/v1/vaults/{vault_id}/locality/{path}"),
+    ("post", "/api/v1/vaults/{vault_id}/cache/{path}"),
+    ("post", "/api/v1/vaults/{vault_id}/resolve-conflict/{path}"),
+    ("get", "/api/v1/vaults/{vault_id}/info"),
+    ("get", "/api/v1/vaults/{vault_id}/analytics"),
+    ("get", "/api/v1/vaults/{vault_id}/scan-status"),
+    ("put", "/api/v1/vaults/{vault_id}/s3-alias"),
+    ("get", "/api/v1/vaults/{vault_id}/share-url"),
+    ("post", "/api/v1/vaults/join"),
+    ("post", "/api/v1/replicate-now"),
 ];
 
 async fn document(d: &TestDaemon) -> Value {

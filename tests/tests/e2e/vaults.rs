@@ -465,3 +465,116 @@ async fn traversal_tricks_are_refused() {
     let resp = upload(&d, &t, "nope", "/x", b"x".to_vec()).await;
     assert_error(resp, 404).await;
 }
+
+#[tokio::test]
+async fn info_analytics_locality_alias_and_limited_mode() {
+    let (d, t) = ready().await;
+    let vid = vault(&d, &t, "Views", None).await;
+    upload(&d, &t, &vid, "/a/big.MP4", pseudo_random(500_000, 7)).await;
+    upload(&d, &t, &vid, "/a/small.txt", b"hello".to_vec()).await;
+    upload(&d, &t, &vid, "/a/small.txt", b"hello again".to_vec()).await;
+
+    let info: Value = d
+        .get_auth(&format!("/vaults/{vid}/info"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["file_count"], 2);
+    assert_eq!(info["replica_health"], "ok");
+    assert_eq!(info["replicas"].as_array().unwrap().len(), 1);
+
+    let a: Value = d
+        .get_auth(&format!("/vaults/{vid}/analytics"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["top_types"][0]["extension"], "mp4");
+    assert_eq!(a["top_consumers"][0]["path"], "/a/big.MP4");
+    assert_eq!(a["history"][0]["versions"], 3);
+
+    let s: Value = d
+        .get_auth(&format!("/vaults/{vid}/scan-status"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["active"], false);
+
+    let fi: Value = d
+        .get_auth(&format!("/vaults/{vid}/info/a/small.txt"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fi["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(fi["file"]["size"], 11);
+    let loc: Value = d
+        .get_auth(&format!("/vaults/{vid}/locality/a/small.txt"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(loc["local"], true);
+    assert_eq!(loc["holders"].as_array().unwrap().len(), 1);
+    let c = d
+        .post_auth(&format!("/vaults/{vid}/cache/a/small.txt"), &t, json!({}))
+        .await;
+    assert_eq!(c.status(), 200);
+
+    // A single head is no conflict.
+    let fj: Value = d
+        .get_auth(&format!("/vaults/{vid}/files/a/small.txt"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let resp = d
+        .post_auth(
+            &format!("/vaults/{vid}/resolve-conflict/a/small.txt"),
+            &t,
+            json!({"content_hash": fj["content_hash"]}),
+        )
+        .await;
+    assert_error(resp, 409).await;
+
+    // S3 alias: validated, unique.
+    let put = |vid: String, alias: Value| {
+        d.http
+            .put(d.url(&format!("/vaults/{vid}/s3-alias")))
+            .bearer_auth(&t)
+            .json(&json!({"alias": alias}))
+            .send()
+    };
+    assert_eq!(
+        put(vid.clone(), json!("photos-2026"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_error(put(vid.clone(), json!("Bad_Name")).await.unwrap(), 400).await;
+    let other = vault(&d, &t, "Other", None).await;
+    assert_error(put(other, json!("photos-2026")).await.unwrap(), 409).await;
+    let info: Value = d
+        .get_auth(&format!("/vaults/{vid}/info"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["s3_alias"], "photos-2026");
+
+    // Routes that need the mesh say so.
+    assert_error(
+        d.get_auth(&format!("/vaults/{vid}/share-url"), &t).await,
+        503,
+    )
+    .await;
+    assert_error(
+        d.post_auth("/vaults/join", &t, json!({"url": "x"})).await,
+        503,
+    )
+    .await;
+    assert_error(d.post_auth("/replicate-now", &t, json!({})).await, 503).await;
+}

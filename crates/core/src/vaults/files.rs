@@ -181,7 +181,7 @@ impl Vaults {
 
     /// Record a new head of `path` whose parents are its current heads.
     #[allow(clippy::too_many_arguments)]
-    async fn commit(
+    pub(super) async fn commit(
         &self,
         vault_id: &str,
         path: &str,

@@ -5,6 +5,7 @@
 
 mod files;
 pub mod paths;
+mod stats;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use crate::store::seal::ChunkKeys;
 use crate::time::now_ms;
 
 pub use files::{FileVersion, ReadPlan};
+pub use stats::{Analytics, Consumer, DayUsage, TypeUsage};
 
 /// Bodies of one upload are capped here (the spec's 50 GiB).
 pub const MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024 * 1024;
@@ -53,6 +55,8 @@ pub enum VaultError {
     FileNotFound,
     #[error("no such version of this file")]
     VersionNotFound,
+    #[error("this file has no conflict to resolve")]
+    NoConflict,
     #[error(transparent)]
     Identity(#[from] IdentityError),
     #[error(transparent)]

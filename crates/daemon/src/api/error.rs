@@ -186,7 +186,7 @@ impl From<holdfast_core::vaults::VaultError> for ApiError {
         let m = e.to_string();
         match e {
             E::NotFound | E::FileNotFound | E::VersionNotFound => Self::not_found(m),
-            E::NameTaken => Self::new(StatusCode::CONFLICT, m),
+            E::NameTaken | E::NoConflict => Self::new(StatusCode::CONFLICT, m),
             E::Invalid(_) => Self::bad_request(m),
             E::Quota {
                 vault_id,

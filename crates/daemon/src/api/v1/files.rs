@@ -381,3 +381,101 @@ mod tests {
         assert_eq!(parse_range(None, 5), None);
     }
 }
+
+/// File info: the whole version DAG, heads, and replicas.
+#[utoipa::path(get, path = "/vaults/{vault_id}/info/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)),
+    responses((status = 200, description = "{file, heads, versions, replicas}", body = Object),
+              (status = 404, body = ErrorBody)))]
+pub async fn info(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let path = clean(&raw)?;
+    let versions = state.vaults.history(&vault_id, &path).await?;
+    let heads = state.vaults.heads(&vault_id, &path).await?;
+    let head_ids: Vec<&str> = heads.iter().map(|h| h.id.as_str()).collect();
+    let dag: Vec<serde_json::Value> = versions
+        .iter()
+        .map(|v| {
+            json!({
+                "version_id": v.id, "content_hash": v.content_hash, "size": v.size,
+                "parents": v.parents, "deleted": v.deleted, "created_ms": v.created_ms,
+                "head": head_ids.contains(&v.id.as_str()),
+            })
+        })
+        .collect();
+    let mut heads = heads.into_iter();
+    let head = heads
+        .next()
+        .ok_or(holdfast_core::vaults::VaultError::FileNotFound)?;
+    let conflicts: Vec<String> = heads.map(|h| h.content_hash).collect();
+    Ok(Json(json!({
+        "file": file_json(head, conflicts),
+        "versions": dag,
+        "replicas": [{"node_id": state.node.peer_id.to_string(), "self": true}],
+    })))
+}
+
+/// Whether this node holds the whole file, and who does.
+#[utoipa::path(get, path = "/vaults/{vault_id}/locality/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)),
+    responses((status = 200, description = "{local, holders}", body = Object), (status = 404, body = ErrorBody)))]
+pub async fn locality(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let path = clean(&raw)?;
+    let v = state.vaults.live(&vault_id, &path).await?;
+    let local = state.vaults.is_local(&v).await?;
+    let holders: Vec<String> = if local {
+        vec![state.node.peer_id.to_string()]
+    } else {
+        Vec::new()
+    };
+    Ok(Json(json!({"local": local, "holders": holders})))
+}
+
+/// Make a file resident here. Already local: done; otherwise it needs peers
+/// (503 until the mesh exists).
+#[utoipa::path(post, path = "/vaults/{vault_id}/cache/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)),
+    responses((status = 200, description = "{local: true}", body = Object),
+              (status = 503, description = "Not local and no mesh", body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn cache(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let path = clean(&raw)?;
+    let v = state.vaults.live(&vault_id, &path).await?;
+    if state.vaults.is_local(&v).await? {
+        return Ok(Json(json!({"local": true, "fetched_blocks": 0})));
+    }
+    Err(ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "limited mode: blocks are missing here and there is no mesh to fetch them from",
+    ))
+}
+
+/// Pick the surviving version of a conflicted file (two or more heads).
+#[utoipa::path(post, path = "/vaults/{vault_id}/resolve-conflict/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)), request_body = RestoreRequest,
+    responses((status = 200, body = FileJson), (status = 404, body = ErrorBody),
+              (status = 409, description = "No conflict", body = ErrorBody)))]
+pub async fn resolve_conflict(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+    ApiJson(req): ApiJson<RestoreRequest>,
+) -> ApiResult<Json<FileJson>> {
+    let path = clean(&raw)?;
+    let v = state
+        .vaults
+        .resolve_conflict(&vault_id, &path, &req.content_hash)
+        .await?;
+    state.events.publish(
+        "file_updated",
+        json!({"vault_id": vault_id, "path": v.path, "content_hash": v.content_hash, "resolved": true}),
+    );
+    Ok(Json(file_json(v, Vec::new())))
+}

@@ -10,6 +10,7 @@ pub mod events;
 pub mod files;
 pub mod identity;
 pub mod system;
+pub mod vault_status;
 pub mod vaults;
 
 use axum::extract::DefaultBodyLimit;
@@ -52,6 +53,17 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(files::download))
         .routes(routes!(files::stream))
         .routes(routes!(files::version))
+        .routes(routes!(files::info))
+        .routes(routes!(files::locality))
+        .routes(routes!(files::cache))
+        .routes(routes!(files::resolve_conflict))
+        .routes(routes!(vault_status::info))
+        .routes(routes!(vault_status::analytics))
+        .routes(routes!(vault_status::scan_status))
+        .routes(routes!(vault_status::set_s3_alias))
+        .routes(routes!(vault_status::share_url))
+        .routes(routes!(vault_status::join))
+        .routes(routes!(vault_status::replicate_now))
         .merge(uploads)
         .routes(routes!(system::metrics))
         .routes(routes!(identity::get_identity))

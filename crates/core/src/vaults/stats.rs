@@ -1,0 +1,232 @@
+//! Read-only views of a vault: analytics (what takes the space, and how it
+//! grew), the S3 alias, and whether a version's blocks are all held here.
+
+use serde::Serialize;
+
+use super::{FileVersion, VaultError, Vaults};
+use crate::store::BlockId;
+
+#[derive(Debug, Serialize)]
+pub struct Analytics {
+    /// By file extension, largest total first (at most 20).
+    pub top_types: Vec<TypeUsage>,
+    /// Largest live files (at most 20).
+    pub top_consumers: Vec<Consumer>,
+    /// Per day (UTC midnight, ms): bytes and versions added.
+    pub history: Vec<DayUsage>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TypeUsage {
+    pub extension: String,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Consumer {
+    pub path: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DayUsage {
+    pub day_ms: i64,
+    pub bytes_added: u64,
+    pub versions: u64,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+fn extension(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or("");
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && !ext.is_empty() && ext.len() <= 16 => {
+            ext.to_lowercase()
+        }
+        _ => "(none)".into(),
+    }
+}
+
+/// S3 bucket naming: 3-63 of lowercase letters, digits, `-`, `.`, starting
+/// and ending with a letter or digit.
+pub fn validate_alias(alias: &str) -> Result<(), VaultError> {
+    let ok = (3..=63).contains(&alias.len())
+        && alias
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && alias.as_bytes()[0].is_ascii_alphanumeric()
+        && alias.as_bytes()[alias.len() - 1].is_ascii_alphanumeric()
+        && !alias.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(VaultError::Invalid(
+            "alias must be an S3 bucket name: 3-63 of a-z, 0-9, '-', '.'".into(),
+        ))
+    }
+}
+
+impl Vaults {
+    pub async fn analytics(&self, vault_id: &str) -> Result<Analytics, VaultError> {
+        let live = self.files(vault_id, "/", false).await?;
+        let mut types: std::collections::HashMap<String, (u64, u64)> = Default::default();
+        for f in &live {
+            let e = types.entry(extension(&f.path)).or_default();
+            e.0 += 1;
+            e.1 += f.size;
+        }
+        let mut top_types: Vec<TypeUsage> = types
+            .into_iter()
+            .map(|(extension, (files, bytes))| TypeUsage {
+                extension,
+                files,
+                bytes,
+            })
+            .collect();
+        top_types.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.extension.cmp(&b.extension)));
+        top_types.truncate(20);
+        let mut top_consumers: Vec<Consumer> = live
+            .iter()
+            .map(|f| Consumer {
+                path: f.path.clone(),
+                bytes: f.size,
+            })
+            .collect();
+        top_consumers.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
+        top_consumers.truncate(20);
+        let vid = vault_id.to_owned();
+        let history = self
+            .catalog
+            .read(move |c| {
+                let mut s = c.prepare(
+                    "SELECT (created_ms / ?2) * ?2 AS day, SUM(size), COUNT(*) FROM versions
+                     WHERE vault_id = ?1 AND deleted = 0 GROUP BY day ORDER BY day",
+                )?;
+                s.query_map(rusqlite::params![vid, DAY_MS], |r| {
+                    Ok(DayUsage {
+                        day_ms: r.get(0)?,
+                        bytes_added: r.get::<_, i64>(1)? as u64,
+                        versions: r.get::<_, i64>(2)? as u64,
+                    })
+                })?
+                .collect()
+            })
+            .await?;
+        Ok(Analytics {
+            top_types,
+            top_consumers,
+            history,
+        })
+    }
+
+    pub async fn s3_alias(&self, vault_id: &str) -> Result<Option<String>, VaultError> {
+        self.get(vault_id).await?;
+        let vid = vault_id.to_owned();
+        Ok(self
+            .catalog
+            .read(move |c| {
+                c.query_row("SELECT s3_alias FROM vaults WHERE id = ?1", [vid], |r| {
+                    r.get(0)
+                })
+            })
+            .await?)
+    }
+
+    /// Set (or with None clear) the bucket alias; unique across vaults.
+    pub async fn set_s3_alias(
+        &self,
+        vault_id: &str,
+        alias: Option<&str>,
+    ) -> Result<(), VaultError> {
+        if let Some(a) = alias {
+            validate_alias(a)?;
+        }
+        self.get(vault_id).await?;
+        let (vid, a) = (vault_id.to_owned(), alias.map(str::to_owned));
+        let result = self
+            .catalog
+            .write(move |c| {
+                c.execute(
+                    "UPDATE vaults SET s3_alias = ?2 WHERE id = ?1",
+                    rusqlite::params![vid, a],
+                )
+            })
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(crate::catalog::CatalogError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(VaultError::NameTaken)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether every block of `version` is held on this node.
+    pub async fn is_local(&self, version: &FileVersion) -> Result<bool, VaultError> {
+        let ids: Vec<BlockId> = version
+            .blocks
+            .iter()
+            .filter_map(|h| BlockId::parse(h))
+            .collect();
+        let store = self.blocks.clone();
+        tokio::task::spawn_blocking(move || ids.iter().all(|id| store.has(id)))
+            .await
+            .map_err(|e| VaultError::Io(std::io::Error::other(e)))
+    }
+
+    /// Pick the surviving content of a conflicted path: a new version whose
+    /// parents are all current heads.
+    pub async fn resolve_conflict(
+        &self,
+        vault_id: &str,
+        path: &str,
+        content_hash: &str,
+    ) -> Result<FileVersion, VaultError> {
+        self.get(vault_id).await?;
+        let heads = self.heads(vault_id, path).await?;
+        if heads.is_empty() {
+            return Err(VaultError::FileNotFound);
+        }
+        if heads.len() < 2 {
+            return Err(VaultError::NoConflict);
+        }
+        let winner = heads
+            .into_iter()
+            .find(|h| h.content_hash == content_hash)
+            .ok_or(VaultError::VersionNotFound)?;
+        let ids: Vec<BlockId> = winner
+            .blocks
+            .iter()
+            .map(|h| BlockId::parse(h).ok_or_else(|| VaultError::Corrupt("block id".into())))
+            .collect::<Result<_, _>>()?;
+        self.commit(
+            vault_id,
+            path,
+            winner.content_hash,
+            winner.size,
+            &ids,
+            winner.block_sizes,
+            winner.deleted,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_and_aliases() {
+        assert_eq!(extension("/a/B.JPG"), "jpg");
+        assert_eq!(extension("/a/.bashrc"), "(none)");
+        assert_eq!(extension("/a/noext"), "(none)");
+        assert!(validate_alias("photos-2026").is_ok());
+        for bad in ["ab", "Photos", "-x-y", "a..b", "x_y", &"a".repeat(64)] {
+            assert!(validate_alias(bad).is_err(), "{bad}");
+        }
+    }
+}
