@@ -249,6 +249,13 @@ impl TestDaemon {
         (status, self.dir)
     }
 
+    /// SIGKILL: no clean shutdown at all (a crash or power cut).
+    pub async fn kill(mut self) -> TempDir {
+        self.signal(libc::SIGKILL);
+        self.wait_exit().await;
+        self.dir
+    }
+
     /// Wait for the exit of a daemon already signalled; hands back the data dir.
     pub async fn stop_after_signal(mut self) -> (ExitStatus, TempDir) {
         let status = self.wait_exit().await;
@@ -388,4 +395,16 @@ pub fn files_under(dir: &Path, suffix: &str) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Sealed block files of a daemon (not the in-progress ones under `tmp/`).
+pub fn block_files(data_dir: &Path) -> Vec<PathBuf> {
+    let root = data_dir.join("blocks");
+    files_under(&root, "")
+        .into_iter()
+        .filter(|p| {
+            !p.strip_prefix(&root)
+                .is_ok_and(|rel| rel.starts_with("tmp"))
+        })
+        .collect()
 }

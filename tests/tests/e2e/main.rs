@@ -5,6 +5,7 @@ mod harness;
 
 mod auth;
 mod cli;
+mod crash;
 mod errors;
 mod events;
 mod identity;

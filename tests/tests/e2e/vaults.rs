@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::harness::{
-    PASSPHRASE, TestDaemon, assert_error, files_under, raw_body, raw_http, raw_status,
+    PASSPHRASE, TestDaemon, assert_error, block_files, files_under, raw_body, raw_http, raw_status,
 };
 use crate::ipc::ready;
 
@@ -51,10 +51,7 @@ async fn bytes(resp: reqwest::Response) -> Vec<u8> {
 }
 
 fn block_count(d: &TestDaemon) -> usize {
-    files_under(&d.data_dir().join("blocks"), "")
-        .iter()
-        .filter(|p| !p.to_string_lossy().contains("/tmp/"))
-        .count()
+    block_files(d.data_dir()).len()
 }
 
 #[tokio::test]
@@ -338,6 +335,10 @@ async fn identical_content_is_stored_once_and_inserts_add_at_most_two_blocks() {
     let data = pseudo_random(24 * 1024 * 1024, 3);
     upload(&d, &t, &vid, "/a.bin", data.clone()).await;
     let after_first = block_count(&d);
+    assert!(
+        after_first >= 6,
+        "24 MiB makes many ~1 MiB blocks, got {after_first}"
+    );
     upload(&d, &t, &vid, "/copy.bin", data.clone()).await;
     assert_eq!(
         block_count(&d),
@@ -373,6 +374,7 @@ async fn quota_overrun_is_507_and_keeps_nothing() {
     let vid = vault(&d, &t, "Small", Some(3 * 1024 * 1024)).await;
     upload(&d, &t, &vid, "/fits.bin", pseudo_random(2 * 1024 * 1024, 4)).await;
     let before = block_count(&d);
+    assert!(before >= 1);
     let resp = upload(
         &d,
         &t,

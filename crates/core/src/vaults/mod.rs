@@ -4,6 +4,7 @@
 //! identity is unlocked (stored ciphertext stays intact while locked).
 
 mod files;
+pub mod fsck;
 pub mod paths;
 mod stats;
 

@@ -4,6 +4,7 @@ mod approvals;
 mod apps;
 mod client;
 mod daemon_cmd;
+mod fsck;
 mod identity;
 mod open;
 mod set_password;
@@ -53,6 +54,10 @@ enum Command {
     Approvals(approvals::ApprovalsArgs),
     /// Manage the apps that may use your identity.
     Apps(apps::AppsArgs),
+    /// Verify stored blocks and the file versions that use them.
+    ///
+    /// Exits 0 when everything is intact, 3 when blocks are damaged or missing.
+    Fsck(fsck::FsckArgs),
 }
 
 /// Which daemon: where its data (and by default its config) lives.
@@ -88,6 +93,11 @@ pub fn main() -> ExitCode {
         Command::Lock(args) => client::block_on(identity::lock(args)),
         Command::Approvals(args) => client::block_on(approvals::run(args)),
         Command::Apps(args) => client::block_on(apps::run(args)),
+        Command::Fsck(args) => match fsck::run(args) {
+            Ok(true) => return ExitCode::SUCCESS,
+            Ok(false) => return ExitCode::from(fsck::EXIT_DAMAGED),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
