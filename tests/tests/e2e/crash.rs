@@ -7,20 +7,8 @@ use std::net::TcpStream;
 
 use serde_json::{Value, json};
 
-use crate::harness::{PASSPHRASE, TestDaemon, block_files, files_under};
+use crate::harness::{PASSPHRASE, TestDaemon, block_files, files_under, pseudo_random};
 use crate::ipc::ready;
-
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn sigkill_mid_upload_leaves_a_consistent_store() {

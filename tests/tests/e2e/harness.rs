@@ -408,3 +408,16 @@ pub fn block_files(data_dir: &Path) -> Vec<PathBuf> {
         })
         .collect()
 }
+
+/// Reproducible incompressible test data (xorshift; no rand crate needed).
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}

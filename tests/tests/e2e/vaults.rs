@@ -5,21 +5,10 @@
 use serde_json::{Value, json};
 
 use crate::harness::{
-    PASSPHRASE, TestDaemon, assert_error, block_files, files_under, raw_body, raw_http, raw_status,
+    PASSPHRASE, TestDaemon, assert_error, block_files, files_under, pseudo_random, raw_body,
+    raw_http, raw_status,
 };
 use crate::ipc::ready;
-
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 async fn vault(d: &TestDaemon, t: &str, name: &str, quota: Option<u64>) -> String {
     let resp = d

@@ -55,6 +55,16 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileVersion> {
     })
 }
 
+impl FileVersion {
+    /// The manifest's block ids.
+    pub fn block_ids(&self) -> Result<Vec<BlockId>, VaultError> {
+        self.blocks
+            .iter()
+            .map(|h| BlockId::parse(h).ok_or_else(|| VaultError::Corrupt(format!("block id {h}"))))
+            .collect()
+    }
+}
+
 /// What a download reads: which blocks, and which bytes of each.
 pub struct ReadPlan {
     keys: Arc<ChunkKeys>,
@@ -389,11 +399,7 @@ impl Vaults {
                 });
             }
         }
-        let ids: Vec<BlockId> = old
-            .blocks
-            .iter()
-            .map(|h| BlockId::parse(h).ok_or_else(|| VaultError::Corrupt("block id".into())))
-            .collect::<Result<_, _>>()?;
+        let ids = old.block_ids()?;
         self.commit(
             vault_id,
             path,

@@ -197,11 +197,7 @@ impl Vaults {
             .into_iter()
             .find(|h| h.content_hash == content_hash)
             .ok_or(VaultError::VersionNotFound)?;
-        let ids: Vec<BlockId> = winner
-            .blocks
-            .iter()
-            .map(|h| BlockId::parse(h).ok_or_else(|| VaultError::Corrupt("block id".into())))
-            .collect::<Result<_, _>>()?;
+        let ids = winner.block_ids()?;
         self.commit(
             vault_id,
             path,
