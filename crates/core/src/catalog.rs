@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_identity.sql"),
     include_str!("../migrations/0003_vaults.sql"),
     include_str!("../migrations/0004_vault_alias.sql"),
+    include_str!("../migrations/0005_retention.sql"),
 ];
 
 /// How many read connections to keep open at most.

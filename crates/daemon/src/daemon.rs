@@ -140,6 +140,7 @@ impl RunningDaemon {
             background.spawn(async move { identity.run_auto_lock(cancel).await });
         }
         background.spawn(deny_approvals_on_lock(state.clone(), cancel.clone()));
+        background.spawn(collect_garbage_periodically(state.clone(), cancel.clone()));
 
         let endpoints = Endpoints {
             pid: std::process::id(),
@@ -294,5 +295,20 @@ async fn deny_approvals_on_lock(state: AppState, cancel: CancellationToken) {
             state.approvals.deny_all_locked();
             state.audit.record("lock", serde_json::json!({})).await;
         }
+    }
+}
+
+/// Garbage collection a minute after start, then every six hours.
+async fn collect_garbage_periodically(state: AppState, cancel: CancellationToken) {
+    let mut wait = std::time::Duration::from_secs(60);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        if let Err(e) = state.vaults.collect_garbage().await {
+            tracing::error!("garbage collection failed: {e}");
+        }
+        wait = std::time::Duration::from_secs(6 * 3600);
     }
 }

@@ -410,8 +410,9 @@ pub fn block_files(data_dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Reproducible incompressible test data (xorshift; no rand crate needed).
+/// Different seeds give different data.
 pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
+    let mut x = seed.wrapping_mul(2).wrapping_add(1);
     (0..len)
         .map(|_| {
             x ^= x << 13;

@@ -62,6 +62,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/vaults/{vault_id}/share-url"),
     ("post", "/api/v1/vaults/join"),
     ("post", "/api/v1/replicate-now"),
+    ("post", "/api/v1/system/gc"),
 ];
 
 async fn document(d: &TestDaemon) -> Value {

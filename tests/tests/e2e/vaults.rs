@@ -569,3 +569,90 @@ async fn info_analytics_locality_alias_and_limited_mode() {
     .await;
     assert_error(d.post_auth("/replicate-now", &t, json!({})).await, 503).await;
 }
+
+#[tokio::test]
+async fn garbage_collection_honours_retention() {
+    let (d, t) = ready().await;
+    let vid = vault(&d, &t, "Gc", None).await;
+    let v1 = pseudo_random(2 * 1024 * 1024, 41);
+    let v2 = pseudo_random(2 * 1024 * 1024, 43);
+    upload(&d, &t, &vid, "/doc.bin", v1.clone()).await;
+    upload(&d, &t, &vid, "/doc.bin", v2.clone()).await;
+    upload(&d, &t, &vid, "/gone.bin", pseudo_random(1024 * 1024, 45)).await;
+    d.http
+        .delete(d.url(&format!("/vaults/{vid}/files/gone.bin")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    let all_blocks = block_count(&d);
+
+    // Default retention (30 days): nothing is collectable yet.
+    let r: Value = d
+        .post_auth("/system/gc", &t, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (r["versions_pruned"].as_u64(), r["blocks_freed"].as_u64()),
+        (Some(0), Some(0)),
+        "{r}"
+    );
+    assert_eq!(block_count(&d), all_blocks);
+
+    // Retention 0: old versions and the tombstoned file go, and their blocks.
+    let resp = d
+        .http
+        .patch(d.url(&format!("/vaults/{vid}")))
+        .bearer_auth(&t)
+        .json(&json!({"retention_days": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.json::<Value>().await.unwrap()["retention_days"], 0);
+    let r: Value = d
+        .post_auth("/system/gc", &t, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(r["versions_pruned"].as_u64().unwrap() >= 1, "{r}");
+    assert_eq!(r["files_purged"], 2, "tombstone and its version: {r}");
+    assert!(r["blocks_freed"].as_u64().unwrap() >= 3, "{r}");
+    assert!(block_count(&d) < all_blocks);
+    let h: Value = d
+        .get_auth(&format!("/vaults/{vid}/history/doc.bin"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h.as_array().unwrap().len(), 1);
+    let back = d
+        .get_auth(&format!("/vaults/{vid}/download/doc.bin"), &t)
+        .await;
+    assert_eq!(bytes(back).await, v2, "the head survives");
+    let with_deleted: Value = d
+        .get_auth(&format!("/vaults/{vid}/files?include_deleted=1"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(with_deleted.as_array().unwrap().len(), 1);
+
+    // Untrusting a vault frees its blocks at the next collection.
+    d.http
+        .delete(d.url(&format!("/vaults/{vid}")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    d.post_auth("/system/gc", &t, json!({})).await;
+    assert_eq!(block_count(&d), 0);
+    let out = d.cli(&["fsck"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

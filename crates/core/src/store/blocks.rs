@@ -100,6 +100,11 @@ impl BlockStore {
         Ok(bytes)
     }
 
+    /// Stored size of a block, if present.
+    pub fn size(&self, id: &BlockId) -> Option<u64> {
+        fs::metadata(self.path(id)).ok().map(|m| m.len())
+    }
+
     pub fn delete(&self, id: &BlockId) -> io::Result<()> {
         match fs::remove_file(self.path(id)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),

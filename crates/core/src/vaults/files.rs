@@ -125,6 +125,7 @@ impl Vaults {
         let mut sizes: Vec<u64> = Vec::new();
         let mut created: Vec<BlockId> = Vec::new();
         let mut total = 0u64;
+        let pins = super::gc::PinGuard::new(&self.pins);
         let outcome: Result<(), VaultError> = async {
             let mut cdc = chunking::chunker(body);
             let stream = cdc.as_stream();
@@ -149,8 +150,12 @@ impl Vaults {
                 hasher.update(&chunk);
                 sizes.push(chunk.len() as u64);
                 let (keys, store) = (keys.clone(), self.blocks.clone());
+                let (pin_set, pinned) = (self.pins.clone(), pins.ids.clone());
                 let (id, new) = tokio::task::spawn_blocking(move || {
                     let (id, sealed) = keys.seal(&chunk);
+                    // Pin before looking: see gc.rs for why this order.
+                    pin_set.pin(id);
+                    pinned.lock().unwrap_or_else(|p| p.into_inner()).push(id);
                     let new = !store.has(&id);
                     store.put(&id, &sealed).map(|()| (id, new))
                 })
@@ -165,7 +170,7 @@ impl Vaults {
         }
         .await;
         if let Err(e) = outcome {
-            self.discard(created).await;
+            self.discard(pins, created).await;
             return Err(e);
         }
         let content_hash = hasher.finalize().to_hex().to_string();
@@ -173,18 +178,18 @@ impl Vaults {
             .commit(vault_id, path, content_hash, total, &ids, sizes, false)
             .await;
         if committed.is_err() {
-            self.discard(created).await;
+            self.discard(pins, created).await;
         }
         committed
     }
 
-    /// Remove blocks an aborted upload created (nothing else names them).
-    async fn discard(&self, created: Vec<BlockId>) {
-        let store = self.blocks.clone();
+    /// Remove the blocks an aborted upload created, unless another upload
+    /// has meanwhile pinned (reused) them.
+    async fn discard(&self, pins: super::gc::PinGuard, created: Vec<BlockId>) {
+        drop(pins);
+        let (store, pin_set) = (self.blocks.clone(), self.pins.clone());
         let _ = tokio::task::spawn_blocking(move || {
-            for id in created {
-                let _ = store.delete(&id);
-            }
+            super::gc::delete_unpinned(&store, &pin_set, created)
         })
         .await;
     }

@@ -5,6 +5,7 @@
 
 mod files;
 pub mod fsck;
+mod gc;
 pub mod paths;
 mod stats;
 
@@ -21,6 +22,7 @@ use crate::store::seal::ChunkKeys;
 use crate::time::now_ms;
 
 pub use files::{FileVersion, ReadPlan};
+pub use gc::GcReport;
 pub use stats::{Analytics, Consumer, DayUsage, TypeUsage};
 
 /// Bodies of one upload are capped here (the spec's 50 GiB).
@@ -32,6 +34,8 @@ pub struct Vault {
     pub name: String,
     pub rf_target: u32,
     pub hard_quota: Option<u64>,
+    /// Days old versions and tombstones stay restorable.
+    pub retention_days: u32,
     pub created_ms: i64,
     /// Bytes of the live (head, not deleted) files.
     pub byte_count: u64,
@@ -75,6 +79,9 @@ pub struct Vaults {
     catalog: Catalog,
     identity: Arc<Identity>,
     blocks: BlockStore,
+    /// Blocks in-flight uploads have written or reused but not committed:
+    /// garbage collection must not take them.
+    pins: gc::Pins,
 }
 
 const AD_VAULT_KEY: &str = "holdfast/vault-key/v1";
@@ -95,6 +102,7 @@ impl Vaults {
             catalog,
             identity,
             blocks,
+            pins: gc::Pins::default(),
         }
     }
 
@@ -156,7 +164,7 @@ impl Vaults {
             .catalog
             .read(move |c| {
                 c.query_row(
-                    "SELECT v.id, v.name, v.rf_target, v.hard_quota, v.created_ms,
+                    "SELECT v.id, v.name, v.rf_target, v.hard_quota, v.created_ms, v.retention_days,
                         (SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
                          WHERE h.vault_id = v.id AND x.deleted = 0),
                         (SELECT COUNT(DISTINCT h.path) FROM heads h JOIN versions x ON x.id = h.version_id
@@ -170,8 +178,9 @@ impl Vaults {
                             rf_target: r.get(2)?,
                             hard_quota: r.get::<_, Option<i64>>(3)?.map(|q| q as u64),
                             created_ms: r.get(4)?,
-                            byte_count: r.get::<_, i64>(5)? as u64,
-                            file_count: r.get::<_, i64>(6)? as u64,
+                            retention_days: r.get(5)?,
+                            byte_count: r.get::<_, i64>(6)? as u64,
+                            file_count: r.get::<_, i64>(7)? as u64,
                         })
                     },
                 )
@@ -188,6 +197,7 @@ impl Vaults {
         name: Option<&str>,
         hard_quota: Option<Option<u64>>,
         rf_target: Option<u32>,
+        retention_days: Option<u32>,
     ) -> Result<Vault, VaultError> {
         let current = self.get(id).await?;
         let name = match name {
@@ -199,13 +209,20 @@ impl Vaults {
             return Err(VaultError::Invalid("rf_target must be 1 to 16".into()));
         }
         let quota = hard_quota.unwrap_or(current.hard_quota);
+        let retention = retention_days.unwrap_or(current.retention_days);
+        if retention > 3650 {
+            return Err(VaultError::Invalid(
+                "retention_days must be 0 to 3650".into(),
+            ));
+        }
         let vid = id.to_owned();
         let changed = self
             .catalog
             .write(move |c| {
                 c.execute(
-                    "UPDATE OR IGNORE vaults SET name = ?2, rf_target = ?3, hard_quota = ?4 WHERE id = ?1",
-                    rusqlite::params![vid, name, rf, quota.map(|q| q as i64)],
+                    "UPDATE OR IGNORE vaults SET name = ?2, rf_target = ?3, hard_quota = ?4, retention_days = ?5
+                     WHERE id = ?1",
+                    rusqlite::params![vid, name, rf, quota.map(|q| q as i64), retention],
                 )
             })
             .await?;

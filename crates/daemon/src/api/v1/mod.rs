@@ -64,6 +64,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(vault_status::share_url))
         .routes(routes!(vault_status::join))
         .routes(routes!(vault_status::replicate_now))
+        .routes(routes!(vault_status::gc))
         .merge(uploads)
         .routes(routes!(system::metrics))
         .routes(routes!(identity::get_identity))

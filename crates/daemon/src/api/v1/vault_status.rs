@@ -118,3 +118,16 @@ pub async fn join() -> ApiResult<Json<Value>> {
 pub async fn replicate_now() -> ApiResult<Json<Value>> {
     Err(limited_mode())
 }
+
+/// Run garbage collection now (it also runs every six hours): drop versions
+/// past their vault's retention window and free unreferenced blocks.
+#[utoipa::path(post, path = "/system/gc", tag = "vaults", security(("bearer" = [])),
+    responses((status = 200, description = "{versions_pruned, files_purged, blocks_freed, bytes_freed}", body = Object)))]
+pub async fn gc(State(state): State<AppState>) -> ApiResult<Json<holdfast_core::vaults::GcReport>> {
+    let report = state.vaults.collect_garbage().await?;
+    state
+        .audit
+        .record("gc", serde_json::to_value(&report).unwrap_or_default())
+        .await;
+    Ok(Json(report))
+}

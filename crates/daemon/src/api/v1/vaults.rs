@@ -22,6 +22,8 @@ pub struct VaultJson {
     pub key_state: String,
     pub rf_target: u32,
     pub hard_quota: Option<u64>,
+    /// Days old versions and tombstones stay restorable before GC.
+    pub retention_days: u32,
     pub byte_count: u64,
     pub file_count: u64,
     /// Peers holding this vault; 0 on a single node.
@@ -38,6 +40,7 @@ fn json_of(v: Vault, state: &AppState) -> VaultJson {
         key_state: if unlocked { "available" } else { "locked" }.into(),
         rf_target: v.rf_target,
         hard_quota: v.hard_quota,
+        retention_days: v.retention_days,
         byte_count: v.byte_count,
         file_count: v.file_count,
         peer_count: 0,
@@ -62,6 +65,8 @@ pub struct VaultPatch {
     #[schema(value_type = Option<u64>)]
     pub hard_quota: Option<Option<u64>>,
     pub rf_target: Option<u32>,
+    /// Days old versions and tombstones stay restorable (0-3650).
+    pub retention_days: Option<u32>,
 }
 
 /// Every vault on this node.
@@ -124,7 +129,13 @@ pub async fn patch(
 ) -> ApiResult<Json<VaultJson>> {
     let v = state
         .vaults
-        .patch(&id, req.name.as_deref(), req.hard_quota, req.rf_target)
+        .patch(
+            &id,
+            req.name.as_deref(),
+            req.hard_quota,
+            req.rf_target,
+            req.retention_days,
+        )
         .await?;
     state
         .events
