@@ -63,6 +63,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/vaults/join"),
     ("post", "/api/v1/replicate-now"),
     ("post", "/api/v1/system/gc"),
+    ("get", "/api/v1/system/browse"),
 ];
 
 async fn document(d: &TestDaemon) -> Value {

@@ -112,3 +112,44 @@ async fn metrics_count_requests_errors_and_bytes() {
     assert_eq!(around["samples"].as_array().unwrap().len(), 1);
     assert_error(d.get("/system/metrics").await, 401).await;
 }
+
+#[tokio::test]
+async fn browse_lists_directories_only() {
+    let d = TestDaemon::start().await;
+    let t = d.owner_token().await;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("Documents")).unwrap();
+    std::fs::create_dir(root.path().join(".hidden")).unwrap();
+    std::fs::write(root.path().join("file.txt"), "x").unwrap();
+    let q = |extra: &str| format!("/system/browse?path={}{extra}", root.path().display());
+    let b: Value = d.get_auth(&q(""), &t).await.json().await.unwrap();
+    assert_eq!(b["directories"], serde_json::json!(["Documents"]));
+    assert_eq!(
+        b["path"],
+        root.path()
+            .canonicalize()
+            .unwrap()
+            .to_string_lossy()
+            .as_ref()
+    );
+    assert!(b["parent"].is_string());
+    let b: Value = d.get_auth(&q("&hidden=1"), &t).await.json().await.unwrap();
+    assert_eq!(
+        b["directories"],
+        serde_json::json!([".hidden", "Documents"])
+    );
+    assert_error(
+        d.get_auth("/system/browse?path=relative/dir", &t).await,
+        400,
+    )
+    .await;
+    assert_error(
+        d.get_auth("/system/browse?path=/no/such/dir/here", &t)
+            .await,
+        404,
+    )
+    .await;
+    assert_error(d.get("/system/browse").await, 401).await;
+    let home: Value = d.get_auth("/system/browse", &t).await.json().await.unwrap();
+    assert!(home["path"].as_str().unwrap().starts_with('/'));
+}

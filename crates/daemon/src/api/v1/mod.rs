@@ -67,6 +67,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(vault_status::gc))
         .merge(uploads)
         .routes(routes!(system::metrics))
+        .routes(routes!(system::browse))
         .routes(routes!(identity::get_identity))
         .routes(routes!(identity::init))
         .routes(routes!(identity::unlock))

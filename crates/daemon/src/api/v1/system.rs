@@ -210,3 +210,72 @@ pub async fn openapi_json(Extension(doc): Extension<Arc<Document>>) -> impl Into
         doc.json.clone(),
     )
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BrowseQuery {
+    /// Absolute directory to list; the user's home directory when omitted.
+    pub path: Option<String>,
+    /// `1` to include hidden (dot) entries.
+    pub hidden: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BrowseResponse {
+    pub path: String,
+    pub parent: Option<String>,
+    /// Sub-directories, sorted by name (at most 1000).
+    pub directories: Vec<String>,
+    pub truncated: bool,
+}
+
+/// Server-side folder picker for folder-backed vaults: lists the
+/// sub-directories of a directory on this machine (names only; never file
+/// contents).
+#[utoipa::path(get, path = "/system/browse", tag = "system", security(("bearer" = [])),
+    params(BrowseQuery),
+    responses((status = 200, body = BrowseResponse), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn browse(ApiQuery(q): ApiQuery<BrowseQuery>) -> ApiResult<Json<BrowseResponse>> {
+    const MAX_ENTRIES: usize = 1000;
+    let dir = match q.path.as_deref() {
+        Some(p) => std::path::PathBuf::from(p),
+        None => directories::BaseDirs::new()
+            .map(|b| b.home_dir().to_owned())
+            .ok_or_else(|| ApiError::not_found("no home directory; pass ?path="))?,
+    };
+    if !dir.is_absolute() || dir.as_os_str().len() > 4096 || dir.to_string_lossy().contains('\0') {
+        return Err(ApiError::bad_request(
+            "path must be an absolute directory path",
+        ));
+    }
+    let show_hidden = matches!(q.hidden.as_deref(), Some("1" | "true"));
+    let listing = tokio::task::spawn_blocking(move || -> Result<BrowseResponse, ApiError> {
+        let dir = dir
+            .canonicalize()
+            .map_err(|_| ApiError::not_found("no such directory"))?;
+        let entries = std::fs::read_dir(&dir).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ApiError::not_found("no such directory"),
+            std::io::ErrorKind::PermissionDenied => ApiError::forbidden("permission denied"),
+            _ => ApiError::bad_request(format!("cannot list: {e}")),
+        })?;
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| show_hidden || !n.starts_with('.'))
+            .collect();
+        names.sort();
+        let truncated = names.len() > MAX_ENTRIES;
+        names.truncate(MAX_ENTRIES);
+        Ok(BrowseResponse {
+            parent: dir.parent().map(|p| p.to_string_lossy().into_owned()),
+            path: dir.to_string_lossy().into_owned(),
+            directories: names,
+            truncated,
+        })
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(listing))
+}
