@@ -229,6 +229,9 @@ impl Approvals {
         let tx = p.tx.take().ok_or(ApprovalError::NotFound)?;
         let view = p.view.clone();
         let _ = tx.send(Outcome::Decided(decision));
+        // Gone from the queue as the answer returns, not when the waiting
+        // request gets round to it.
+        self.remove_locked(&mut q, id);
         Ok(view)
     }
 
@@ -244,6 +247,11 @@ impl Approvals {
 
     fn withdraw(&self, id: &str) {
         let mut q = self.queue();
+        self.remove_locked(&mut q, id);
+    }
+
+    /// Remove a request (if still queued) and bring the app's next forward.
+    fn remove_locked(&self, q: &mut VecDeque<Pending>, id: &str) {
         let Some(pos) = q.iter().position(|p| p.view.id == id) else {
             return;
         };
@@ -313,7 +321,11 @@ mod tests {
         assert_eq!(list[0].id.len(), 32);
         b.answer(&list[0].id, Decision::Allow { remember_s: None })
             .unwrap();
-        wait_for_len(&b, 1).await;
+        assert_eq!(
+            b.list().len(),
+            1,
+            "answered requests leave the queue at once"
+        );
         assert_eq!(b.list()[0].state, "open", "the next one comes to the front");
         b.answer(&list[1].id, Decision::Deny).unwrap();
         let r = [t1.await.unwrap(), t2.await.unwrap()];
