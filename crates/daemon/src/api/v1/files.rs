@@ -53,6 +53,35 @@ fn file_json(v: FileVersion, conflicts: Vec<String>) -> FileJson {
     }
 }
 
+/// Announce a new head of a file (`file_updated`, with what made it) and
+/// answer with it.
+fn updated(state: &AppState, v: FileVersion, cause: &str) -> Json<FileJson> {
+    state.events.publish(
+        "file_updated",
+        json!({"vault_id": v.vault_id, "path": v.path, "content_hash": v.content_hash,
+               "size": v.size, "cause": cause}),
+    );
+    Json(file_json(v, Vec::new()))
+}
+
+/// The newest head of `path`, and its other heads (a conflict) if any.
+async fn head_and_others(
+    state: &AppState,
+    vault_id: &str,
+    path: &str,
+) -> ApiResult<(FileVersion, Vec<FileVersion>)> {
+    state.vaults.get(vault_id).await?;
+    let mut heads = state.vaults.heads(vault_id, path).await?.into_iter();
+    let head = heads
+        .next()
+        .ok_or(holdfast_core::vaults::VaultError::FileNotFound)?;
+    Ok((head, heads.collect()))
+}
+
+fn conflicts_of(others: &[FileVersion]) -> Vec<String> {
+    others.iter().map(|h| h.content_hash.clone()).collect()
+}
+
 fn clean(raw: &str) -> ApiResult<String> {
     paths::normalize(raw).map_err(ApiError::bad_request)
 }
@@ -96,13 +125,8 @@ pub async fn meta(
     Path((vault_id, raw)): Path<(String, String)>,
 ) -> ApiResult<Json<FileJson>> {
     let path = clean(&raw)?;
-    state.vaults.get(&vault_id).await?;
-    let mut heads = state.vaults.heads(&vault_id, &path).await?.into_iter();
-    let head = heads
-        .next()
-        .ok_or(holdfast_core::vaults::VaultError::FileNotFound)?;
-    let conflicts = heads.map(|h| h.content_hash).collect();
-    Ok(Json(file_json(head, conflicts)))
+    let (head, others) = head_and_others(&state, &vault_id, &path).await?;
+    Ok(Json(file_json(head, conflicts_of(&others))))
 }
 
 /// Upload: the raw body becomes the file's new version (up to 50 GiB,
@@ -129,11 +153,7 @@ pub async fn upload(
         .map_err(std::io::Error::other);
     let reader = tokio_util::io::StreamReader::new(body);
     let v = state.vaults.upload(&vault_id, &path, reader).await?;
-    state.events.publish(
-        "file_updated",
-        json!({"vault_id": vault_id, "path": v.path, "content_hash": v.content_hash, "size": v.size}),
-    );
-    Ok(Json(file_json(v, Vec::new())))
+    Ok(updated(&state, v, "upload"))
 }
 
 /// Tombstone a file (its history stays).
@@ -186,11 +206,7 @@ pub async fn restore(
         .vaults
         .restore(&vault_id, &path, &req.content_hash)
         .await?;
-    state.events.publish(
-        "file_updated",
-        json!({"vault_id": vault_id, "path": v.path, "content_hash": v.content_hash, "restored": true}),
-    );
-    Ok(Json(file_json(v, Vec::new())))
+    Ok(updated(&state, v, "restore"))
 }
 
 /// Download a file as an attachment.
@@ -400,8 +416,11 @@ pub async fn info(
 ) -> ApiResult<Json<serde_json::Value>> {
     let path = clean(&raw)?;
     let versions = state.vaults.history(&vault_id, &path).await?;
-    let heads = state.vaults.heads(&vault_id, &path).await?;
-    let head_ids: Vec<&str> = heads.iter().map(|h| h.id.as_str()).collect();
+    let (head, others) = head_and_others(&state, &vault_id, &path).await?;
+    let head_ids: Vec<&str> = std::iter::once(&head)
+        .chain(&others)
+        .map(|h| h.id.as_str())
+        .collect();
     let dag: Vec<serde_json::Value> = versions
         .iter()
         .map(|v| {
@@ -412,13 +431,8 @@ pub async fn info(
             })
         })
         .collect();
-    let mut heads = heads.into_iter();
-    let head = heads
-        .next()
-        .ok_or(holdfast_core::vaults::VaultError::FileNotFound)?;
-    let conflicts: Vec<String> = heads.map(|h| h.content_hash).collect();
     Ok(Json(json!({
-        "file": file_json(head, conflicts),
+        "file": file_json(head, conflicts_of(&others)),
         "versions": dag,
         "replicas": [{"node_id": state.node.peer_id.to_string(), "self": true}],
     })))
@@ -480,9 +494,5 @@ pub async fn resolve_conflict(
         .vaults
         .resolve_conflict(&vault_id, &path, &req.content_hash)
         .await?;
-    state.events.publish(
-        "file_updated",
-        json!({"vault_id": vault_id, "path": v.path, "content_hash": v.content_hash, "resolved": true}),
-    );
-    Ok(Json(file_json(v, Vec::new())))
+    Ok(updated(&state, v, "resolve_conflict"))
 }
