@@ -155,7 +155,11 @@ mod tests {
 
     #[test]
     fn every_migration_file_is_listed() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        // The run-time variable: a shared target dir may hold a test binary
+        // compiled in another checkout of this crate.
+        let root = std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+        let dir = Path::new(&root).join("migrations");
         let files = std::fs::read_dir(dir)
             .unwrap()
             .filter(|e| {
