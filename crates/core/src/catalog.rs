@@ -16,6 +16,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_vaults.sql"),
     include_str!("../migrations/0004_vault_alias.sql"),
     include_str!("../migrations/0005_retention.sql"),
+    include_str!("../migrations/0006_folders.sql"),
+    include_str!("../migrations/0007_vault_roles.sql"),
 ];
 
 /// How many read connections to keep open at most.

@@ -179,6 +179,33 @@ impl TestDaemon {
             .unwrap()
     }
 
+    pub async fn patch_auth(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.http
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Upload `body` as `path` of vault `vid`.
+    pub async fn upload(
+        &self,
+        token: &str,
+        vid: &str,
+        path: &str,
+        body: &[u8],
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/vaults/{vid}/upload{path}")))
+            .bearer_auth(token)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Create the identity; returns the recovery phrase.
     pub async fn init_identity(&self, token: &str) -> String {
         let resp = self
@@ -421,4 +448,24 @@ pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// Poll `check` (every 50 ms, up to 30 s) until it yields a value: for
+/// effects that happen in the background, such as folder sync.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

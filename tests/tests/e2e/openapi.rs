@@ -58,6 +58,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/vaults/{vault_id}/info"),
     ("get", "/api/v1/vaults/{vault_id}/analytics"),
     ("get", "/api/v1/vaults/{vault_id}/scan-status"),
+    ("post", "/api/v1/vaults/{vault_id}/lock"),
+    ("post", "/api/v1/vaults/unlock"),
     ("put", "/api/v1/vaults/{vault_id}/s3-alias"),
     ("get", "/api/v1/vaults/{vault_id}/share-url"),
     ("post", "/api/v1/vaults/join"),

@@ -26,13 +26,7 @@ async fn upload(
     path: &str,
     body: Vec<u8>,
 ) -> reqwest::Response {
-    d.http
-        .post(d.url(&format!("/vaults/{vid}/upload{path}")))
-        .bearer_auth(t)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+    d.upload(t, vid, path, &body).await
 }
 
 async fn bytes(resp: reqwest::Response) -> Vec<u8> {

@@ -101,6 +101,16 @@ impl ReadPlan {
     }
 }
 
+/// Which versions a new version replaces.
+#[derive(Debug, Clone)]
+pub enum Parents {
+    /// Every current head of the path (an ordinary write).
+    Heads,
+    /// Only these versions: any other head stays, so a write based on an
+    /// older version becomes a conflict instead of an overwrite.
+    Only(Vec<String>),
+}
+
 /// A version id: random, 128 bits.
 fn new_id() -> String {
     hex::encode(crate::identity::crypto::random_bytes::<16>())
@@ -115,7 +125,18 @@ impl Vaults {
         path: &str,
         body: R,
     ) -> Result<FileVersion, VaultError> {
-        let vault = self.get(vault_id).await?;
+        self.upload_onto(vault_id, path, body, Parents::Heads).await
+    }
+
+    /// Store `body` as a new version of `path` replacing `parents`.
+    pub async fn upload_onto<R: AsyncRead + Unpin>(
+        &self,
+        vault_id: &str,
+        path: &str,
+        body: R,
+        parents: Parents,
+    ) -> Result<FileVersion, VaultError> {
+        let vault = self.writable(vault_id).await?;
         let keys = self.keys(vault_id).await?;
         let replaced = self.head(vault_id, path).await.ok().filter(|v| !v.deleted);
         let base = vault.byte_count - replaced.map_or(0, |v| v.size);
@@ -175,7 +196,16 @@ impl Vaults {
         }
         let content_hash = hasher.finalize().to_hex().to_string();
         let committed = self
-            .commit(vault_id, path, content_hash, total, &ids, sizes, false)
+            .commit(
+                vault_id,
+                path,
+                content_hash,
+                total,
+                &ids,
+                sizes,
+                false,
+                parents,
+            )
             .await;
         if committed.is_err() {
             self.discard(pins, created).await;
@@ -205,6 +235,7 @@ impl Vaults {
         ids: &[BlockId],
         sizes: Vec<u64>,
         deleted: bool,
+        parents: Parents,
     ) -> Result<FileVersion, VaultError> {
         let id = new_id();
         let (vid, p, vers) = (vault_id.to_owned(), path.to_owned(), id.clone());
@@ -213,9 +244,12 @@ impl Vaults {
         self.catalog
             .write(move |c| {
                 let tx = c.transaction()?;
-                let parents: Vec<String> = {
-                    let mut s = tx.prepare("SELECT version_id FROM heads WHERE vault_id = ?1 AND path = ?2")?;
-                    s.query_map([&vid, &p], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+                let parents: Vec<String> = match parents {
+                    Parents::Heads => {
+                        let mut s = tx.prepare("SELECT version_id FROM heads WHERE vault_id = ?1 AND path = ?2")?;
+                        s.query_map([&vid, &p], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+                    }
+                    Parents::Only(ids) => ids,
                 };
                 tx.execute(
                     &format!("INSERT INTO versions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
@@ -232,7 +266,12 @@ impl Vaults {
                         now_ms()
                     ],
                 )?;
-                tx.execute("DELETE FROM heads WHERE vault_id = ?1 AND path = ?2", [&vid, &p])?;
+                for parent in &parents {
+                    tx.execute(
+                        "DELETE FROM heads WHERE vault_id = ?1 AND path = ?2 AND version_id = ?3",
+                        [&vid, &p, parent],
+                    )?;
+                }
                 tx.execute(
                     "INSERT INTO heads (vault_id, path, version_id) VALUES (?1, ?2, ?3)",
                     [&vid, &p, &vers],
@@ -266,7 +305,7 @@ impl Vaults {
             .read(move |c| {
                 let mut s = c.prepare(&format!(
                     "SELECT {} FROM heads h JOIN versions v ON v.id = h.version_id
-                     WHERE h.vault_id = ?1 AND h.path = ?2 ORDER BY v.created_ms DESC",
+                     WHERE h.vault_id = ?1 AND h.path = ?2 ORDER BY v.created_ms DESC, v.rowid DESC",
                     COLUMNS
                         .split(", ")
                         .map(|c| format!("v.{c}"))
@@ -305,13 +344,32 @@ impl Vaults {
         include_deleted: bool,
     ) -> Result<Vec<FileVersion>, VaultError> {
         self.get(vault_id).await?;
+        let mut out: Vec<FileVersion> = Vec::new();
+        for v in self.heads_under(vault_id, prefix).await? {
+            if out.last().is_some_and(|l| l.path == v.path) {
+                continue; // newest head only
+            }
+            if include_deleted || !v.deleted {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every head of every path under `prefix` (tombstones included), by
+    /// path, newest first within a path.
+    pub async fn heads_under(
+        &self,
+        vault_id: &str,
+        prefix: &str,
+    ) -> Result<Vec<FileVersion>, VaultError> {
         let vid = vault_id.to_owned();
         let all: Vec<FileVersion> = self
             .catalog
             .read(move |c| {
                 let mut s = c.prepare(&format!(
                     "SELECT {} FROM heads h JOIN versions v ON v.id = h.version_id
-                     WHERE h.vault_id = ?1 ORDER BY v.path, v.created_ms DESC",
+                     WHERE h.vault_id = ?1 ORDER BY v.path, v.created_ms DESC, v.rowid DESC",
                     COLUMNS
                         .split(", ")
                         .map(|c| format!("v.{c}"))
@@ -321,17 +379,10 @@ impl Vaults {
                 s.query_map([vid], from_row)?.collect()
             })
             .await?;
-        let under = |p: &str| prefix == "/" || p == prefix || p.starts_with(&format!("{prefix}/"));
-        let mut out: Vec<FileVersion> = Vec::new();
-        for v in all {
-            if out.last().is_some_and(|l| l.path == v.path) {
-                continue; // newest head only
-            }
-            if under(&v.path) && (include_deleted || !v.deleted) {
-                out.push(v);
-            }
-        }
-        Ok(out)
+        Ok(all
+            .into_iter()
+            .filter(|v| super::paths::is_under(&v.path, prefix))
+            .collect())
     }
 
     /// Every version of `path`, newest first.
@@ -373,9 +424,29 @@ impl Vaults {
 
     /// Tombstone `path`: a deleted version on top of its heads.
     pub async fn delete_file(&self, vault_id: &str, path: &str) -> Result<FileVersion, VaultError> {
+        self.delete_onto(vault_id, path, Parents::Heads).await
+    }
+
+    /// Tombstone `path`, replacing `parents`.
+    pub async fn delete_onto(
+        &self,
+        vault_id: &str,
+        path: &str,
+        parents: Parents,
+    ) -> Result<FileVersion, VaultError> {
+        self.writable(vault_id).await?;
         let head = self.live(vault_id, path).await?;
-        self.commit(vault_id, path, head.content_hash, 0, &[], Vec::new(), true)
-            .await
+        self.commit(
+            vault_id,
+            path,
+            head.content_hash,
+            0,
+            &[],
+            Vec::new(),
+            true,
+            parents,
+        )
+        .await
     }
 
     /// Make an earlier content the head again (a new version, so history
@@ -387,7 +458,7 @@ impl Vaults {
         content_hash: &str,
     ) -> Result<FileVersion, VaultError> {
         let old = self.version(vault_id, path, content_hash).await?;
-        let vault = self.get(vault_id).await?;
+        let vault = self.writable(vault_id).await?;
         if let Some(q) = vault.hard_quota {
             let current = self
                 .head(vault_id, path)
@@ -413,6 +484,7 @@ impl Vaults {
             &ids,
             old.block_sizes,
             false,
+            Parents::Heads,
         )
         .await
     }

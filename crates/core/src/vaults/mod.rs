@@ -6,10 +6,12 @@
 mod files;
 pub mod fsck;
 mod gc;
+mod lock;
 pub mod paths;
 mod stats;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -21,7 +23,7 @@ use crate::store::blocks::BlockError;
 use crate::store::seal::ChunkKeys;
 use crate::time::now_ms;
 
-pub use files::{FileVersion, ReadPlan};
+pub use files::{FileVersion, Parents, ReadPlan};
 pub use gc::GcReport;
 pub use stats::{Analytics, Consumer, DayUsage, TypeUsage};
 
@@ -40,6 +42,31 @@ pub struct Vault {
     /// Bytes of the live (head, not deleted) files.
     pub byte_count: u64,
     pub file_count: u64,
+    /// The local folder this vault mirrors, if any.
+    pub folder: Option<String>,
+    /// Role flag: refuse every change (uploads, deletes, restores, folder
+    /// ingest); reading and write-back to the folder go on.
+    pub read_only: bool,
+    /// Role flag: keep every block of this vault on this device (the mesh's
+    /// eviction skips it; on one node every block is local anyway).
+    pub pinned: bool,
+    /// Folder sync is paused: local edits wait, and so does write-back.
+    pub sync_paused: bool,
+    /// The vault has its own password on top of the identity's.
+    pub password_protected: bool,
+}
+
+/// Optional changes to a vault (`None` keeps the current value).
+#[derive(Debug, Default)]
+pub struct VaultPatch {
+    pub name: Option<String>,
+    /// `Some(None)` removes the quota.
+    pub hard_quota: Option<Option<u64>>,
+    pub rf_target: Option<u32>,
+    pub retention_days: Option<u32>,
+    pub read_only: Option<bool>,
+    pub pinned: Option<bool>,
+    pub sync_paused: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +89,12 @@ pub enum VaultError {
     VersionNotFound,
     #[error("this file has no conflict to resolve")]
     NoConflict,
+    #[error("this vault is locked by its password")]
+    VaultLocked,
+    #[error("this vault is read-only")]
+    ReadOnly,
+    #[error("wrong password")]
+    WrongPassword,
     #[error(transparent)]
     Identity(#[from] IdentityError),
     #[error(transparent)]
@@ -82,6 +115,8 @@ pub struct Vaults {
     /// Blocks in-flight uploads have written or reused but not committed:
     /// garbage collection must not take them.
     pins: gc::Pins,
+    /// Keys of password-protected vaults unlocked in this session.
+    unlocked: Arc<Mutex<HashMap<String, crypto::Key>>>,
 }
 
 const AD_VAULT_KEY: &str = "holdfast/vault-key/v1";
@@ -103,6 +138,7 @@ impl Vaults {
             identity,
             blocks,
             pins: gc::Pins::default(),
+            unlocked: Arc::default(),
         }
     }
 
@@ -121,11 +157,7 @@ impl Vaults {
         let wrap = self.identity.vault_wrap_key()?;
         let id = hex::encode(crypto::random_bytes::<16>());
         let key = crypto::random_key();
-        let wrapped = crypto::seal(
-            &wrap,
-            key.as_ref(),
-            format!("{AD_VAULT_KEY}\0{id}").as_bytes(),
-        );
+        let wrapped = wrap_key(&wrap, &id, key.as_ref());
         let (vid, n) = (id.clone(), name.clone());
         let inserted = self
             .catalog
@@ -165,6 +197,7 @@ impl Vaults {
             .read(move |c| {
                 c.query_row(
                     "SELECT v.id, v.name, v.rf_target, v.hard_quota, v.created_ms, v.retention_days,
+                        v.folder, v.read_only, v.pinned, v.password_kdf IS NOT NULL, v.sync_paused,
                         (SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
                          WHERE h.vault_id = v.id AND x.deleted = 0),
                         (SELECT COUNT(DISTINCT h.path) FROM heads h JOIN versions x ON x.id = h.version_id
@@ -179,8 +212,13 @@ impl Vaults {
                             hard_quota: r.get::<_, Option<i64>>(3)?.map(|q| q as u64),
                             created_ms: r.get(4)?,
                             retention_days: r.get(5)?,
-                            byte_count: r.get::<_, i64>(6)? as u64,
-                            file_count: r.get::<_, i64>(7)? as u64,
+                            folder: r.get(6)?,
+                            read_only: r.get(7)?,
+                            pinned: r.get(8)?,
+                            password_protected: r.get(9)?,
+                            sync_paused: r.get(10)?,
+                            byte_count: r.get::<_, i64>(11)? as u64,
+                            file_count: r.get::<_, i64>(12)? as u64,
                         })
                     },
                 )
@@ -190,26 +228,22 @@ impl Vaults {
         vault.ok_or(VaultError::NotFound)
     }
 
-    /// Change name, quota (Some(None) removes it) or replication target.
-    pub async fn patch(
-        &self,
-        id: &str,
-        name: Option<&str>,
-        hard_quota: Option<Option<u64>>,
-        rf_target: Option<u32>,
-        retention_days: Option<u32>,
-    ) -> Result<Vault, VaultError> {
+    /// Change name, quota, replication target, retention or role flags.
+    pub async fn patch(&self, id: &str, patch: VaultPatch) -> Result<Vault, VaultError> {
         let current = self.get(id).await?;
-        let name = match name {
-            Some(n) => validate_name(n)?,
+        let name = match patch.name {
+            Some(n) => validate_name(&n)?,
             None => current.name,
         };
-        let rf = rf_target.unwrap_or(current.rf_target);
+        let rf = patch.rf_target.unwrap_or(current.rf_target);
         if !(1..=16).contains(&rf) {
             return Err(VaultError::Invalid("rf_target must be 1 to 16".into()));
         }
-        let quota = hard_quota.unwrap_or(current.hard_quota);
-        let retention = retention_days.unwrap_or(current.retention_days);
+        let quota = patch.hard_quota.unwrap_or(current.hard_quota);
+        let retention = patch.retention_days.unwrap_or(current.retention_days);
+        let read_only = patch.read_only.unwrap_or(current.read_only);
+        let pinned = patch.pinned.unwrap_or(current.pinned);
+        let sync_paused = patch.sync_paused.unwrap_or(current.sync_paused);
         if retention > 3650 {
             return Err(VaultError::Invalid(
                 "retention_days must be 0 to 3650".into(),
@@ -220,9 +254,10 @@ impl Vaults {
             .catalog
             .write(move |c| {
                 c.execute(
-                    "UPDATE OR IGNORE vaults SET name = ?2, rf_target = ?3, hard_quota = ?4, retention_days = ?5
+                    "UPDATE OR IGNORE vaults SET name = ?2, rf_target = ?3, hard_quota = ?4, retention_days = ?5,
+                        read_only = ?6, pinned = ?7, sync_paused = ?8
                      WHERE id = ?1",
-                    rusqlite::params![vid, name, rf, quota.map(|q| q as i64), retention],
+                    rusqlite::params![vid, name, rf, quota.map(|q| q as i64), retention, read_only, pinned, sync_paused],
                 )
             })
             .await?;
@@ -243,29 +278,99 @@ impl Vaults {
         if n == 0 {
             return Err(VaultError::NotFound);
         }
+        self.unlocked_keys().remove(id);
         Ok(())
     }
 
-    /// The vault's chunk keys (unlocked identity only).
+    /// The vault, if changes to it are allowed.
+    pub(crate) async fn writable(&self, id: &str) -> Result<Vault, VaultError> {
+        let v = self.get(id).await?;
+        if v.read_only {
+            return Err(VaultError::ReadOnly);
+        }
+        Ok(v)
+    }
+
+    /// The vault's chunk keys (unlocked identity, and unlocked vault
+    /// password if it has one).
     async fn keys(&self, id: &str) -> Result<Arc<ChunkKeys>, VaultError> {
+        let key = self.plain_key(id).await?;
+        Ok(Arc::new(ChunkKeys::new(&key)))
+    }
+
+    /// The vault's own key, however it is stored.
+    async fn plain_key(&self, id: &str) -> Result<crypto::Key, VaultError> {
+        let (wrapped, kdf) = self.wrapped_key(id).await?;
+        let wrap = self.identity.vault_wrap_key()?;
+        if kdf.is_some() {
+            return self
+                .unlocked_keys()
+                .get(id)
+                .cloned()
+                .ok_or(VaultError::VaultLocked);
+        }
+        unwrap_key(&wrap, id, &wrapped)
+    }
+
+    /// The stored (wrapped) key and, for a password vault, its KDF params.
+    async fn wrapped_key(
+        &self,
+        id: &str,
+    ) -> Result<(Vec<u8>, Option<crypto::KdfParams>), VaultError> {
         let vid = id.to_owned();
-        let wrapped: Option<Vec<u8>> = self
+        let row: Option<(Vec<u8>, Option<String>)> = self
             .catalog
             .read(move |c| {
-                c.query_row("SELECT wrapped_key FROM vaults WHERE id = ?1", [vid], |r| {
-                    r.get(0)
-                })
+                c.query_row(
+                    "SELECT wrapped_key, password_kdf FROM vaults WHERE id = ?1",
+                    [vid],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()
             })
             .await?;
-        let wrapped = wrapped.ok_or(VaultError::NotFound)?;
-        let wrap = self.identity.vault_wrap_key()?;
-        let key = crypto::open(&wrap, &wrapped, format!("{AD_VAULT_KEY}\0{id}").as_bytes())
-            .ok_or_else(|| VaultError::Corrupt("vault key does not open".into()))?;
-        let key: [u8; 32] = key
-            .as_slice()
-            .try_into()
-            .map_err(|_| VaultError::Corrupt("vault key length".into()))?;
-        Ok(Arc::new(ChunkKeys::new(&key)))
+        let (wrapped, kdf) = row.ok_or(VaultError::NotFound)?;
+        let kdf = kdf
+            .map(|k| serde_json::from_str(&k))
+            .transpose()
+            .map_err(|_| VaultError::Corrupt("vault password parameters".into()))?;
+        Ok((wrapped, kdf))
     }
+
+    fn unlocked_keys(&self) -> std::sync::MutexGuard<'_, HashMap<String, crypto::Key>> {
+        self.unlocked.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forget every unlocked vault password (the identity locked).
+    pub fn forget_unlocked(&self) {
+        self.unlocked_keys().clear();
+    }
+}
+
+/// Seal a vault's key material under `wrap` for vault `id`.
+fn wrap_key(wrap: &[u8; 32], id: &str, material: &[u8]) -> Vec<u8> {
+    crypto::seal(wrap, material, format!("{AD_VAULT_KEY}\0{id}").as_bytes())
+}
+
+/// Open key material sealed under `wrap` for vault `id`: the key itself,
+/// or for a password vault the key sealed under its password.
+fn unwrap_material(
+    wrap: &[u8; 32],
+    id: &str,
+    wrapped: &[u8],
+) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
+    crypto::open(wrap, wrapped, format!("{AD_VAULT_KEY}\0{id}").as_bytes())
+        .ok_or_else(|| VaultError::Corrupt("vault key does not open".into()))
+}
+
+/// Open a vault key sealed under `wrap` for vault `id`.
+fn unwrap_key(wrap: &[u8; 32], id: &str, wrapped: &[u8]) -> Result<crypto::Key, VaultError> {
+    to_key(&unwrap_material(wrap, id, wrapped)?)
+}
+
+fn to_key(bytes: &[u8]) -> Result<crypto::Key, VaultError> {
+    let key: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| VaultError::Corrupt("vault key length".into()))?;
+    Ok(zeroize::Zeroizing::new(key))
 }

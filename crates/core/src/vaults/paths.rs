@@ -33,6 +33,15 @@ pub fn normalize(raw: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// Whether `path` is `prefix` or lies below it (`/` holds everything).
+pub fn is_under(path: &str, prefix: &str) -> bool {
+    prefix == "/"
+        || path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// A `?path=` prefix filter: like a path, but `/` (everything) is allowed.
 pub fn normalize_prefix(raw: &str) -> Result<String, String> {
     if raw.split('/').all(str::is_empty) {

@@ -185,7 +185,7 @@ impl Vaults {
         path: &str,
         content_hash: &str,
     ) -> Result<FileVersion, VaultError> {
-        self.get(vault_id).await?;
+        self.writable(vault_id).await?;
         let heads = self.heads(vault_id, path).await?;
         if heads.is_empty() {
             return Err(VaultError::FileNotFound);
@@ -206,6 +206,7 @@ impl Vaults {
             &ids,
             winner.block_sizes,
             winner.deleted,
+            super::files::Parents::Heads,
         )
         .await
     }

@@ -187,6 +187,8 @@ impl From<holdfast_core::vaults::VaultError> for ApiError {
         match e {
             E::NotFound | E::FileNotFound | E::VersionNotFound => Self::not_found(m),
             E::NameTaken | E::NoConflict => Self::new(StatusCode::CONFLICT, m),
+            E::VaultLocked | E::ReadOnly => Self::forbidden(m),
+            E::WrongPassword => Self::unauthorized(m),
             E::Invalid(_) => Self::bad_request(m),
             E::Quota {
                 vault_id,

@@ -46,6 +46,8 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::whoami))
         .routes(routes!(vaults::list, vaults::create))
         .routes(routes!(vaults::get, vaults::patch, vaults::delete))
+        .routes(routes!(vaults::lock))
+        .routes(routes!(vaults::unlock))
         .routes(routes!(files::list))
         .routes(routes!(files::meta, files::delete))
         .routes(routes!(files::history))
