@@ -10,6 +10,7 @@ pub mod backups;
 pub mod catalog;
 pub mod config;
 pub mod events;
+pub mod folders;
 pub mod fsutil;
 pub mod identity;
 pub mod metrics;

@@ -12,6 +12,7 @@ use holdfast_core::audit::Audit;
 use holdfast_core::auth::Auth;
 use holdfast_core::backups::Backups;
 use holdfast_core::events::EventBus;
+use holdfast_core::folders::FolderSync;
 use holdfast_core::fsutil::{self, Mode};
 use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::identity::{Identity, LockState};
@@ -90,6 +91,15 @@ impl RunningDaemon {
         }
         let events = EventBus::new();
         let cancel = CancellationToken::new();
+        let vaults = Vaults::new(catalog.clone(), identity.clone(), blocks);
+        let folders = FolderSync::new(
+            vaults.clone(),
+            catalog.clone(),
+            events.clone(),
+            identity.clone(),
+            paths.data_dir().to_path_buf(),
+            cancel.clone(),
+        );
         let state = AppState {
             events: events.clone(),
             shutdown: cancel.clone(),
@@ -98,7 +108,8 @@ impl RunningDaemon {
             identity: identity.clone(),
             approvals: Approvals::new(events.clone()),
             apps: Apps::new(catalog.clone()),
-            vaults: Vaults::new(catalog.clone(), identity.clone(), blocks),
+            vaults,
+            folders,
             backups: Backups::new(catalog.clone()),
             audit: Audit::new(catalog, events),
             remembered,
@@ -141,6 +152,11 @@ impl RunningDaemon {
         }
         background.spawn(deny_approvals_on_lock(state.clone(), cancel.clone()));
         background.spawn(collect_garbage_periodically(state.clone(), cancel.clone()));
+        state
+            .folders
+            .start()
+            .await
+            .context("starting folder sync")?;
 
         let endpoints = Endpoints {
             pid: std::process::id(),
@@ -292,6 +308,7 @@ async fn deny_approvals_on_lock(state: AppState, cancel: CancellationToken) {
             .events
             .publish("identity_state", serde_json::json!({ "state": now }));
         if now == LockState::Locked {
+            state.vaults.forget_unlocked();
             state.approvals.deny_all_locked();
             state.audit.record("lock", serde_json::json!({})).await;
         }

@@ -12,6 +12,7 @@ use holdfast_core::audit::Audit;
 use holdfast_core::auth::Auth;
 use holdfast_core::backups::Backups;
 use holdfast_core::events::EventBus;
+use holdfast_core::folders::FolderSync;
 use holdfast_core::identity::Identity;
 use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::metrics::Metrics;
@@ -33,6 +34,8 @@ pub struct AppState {
     /// The "remember on this device" slot of this data dir.
     pub remembered: Arc<RememberedKey>,
     pub vaults: Vaults,
+    /// Folder-backed vaults' scanners and watchers.
+    pub folders: FolderSync,
     /// Live events for SSE and other views.
     pub events: EventBus,
     /// Cancelled when shutdown begins, so long-lived streams end.

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use holdfast_core::folders::ScanReport;
 use holdfast_core::vaults::Analytics;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -41,7 +42,11 @@ pub async fn info(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
         "byte_count": v.byte_count,
         "file_count": v.file_count,
         "s3_alias": alias,
-        "folder": null,
+        "folder": v.folder,
+        "read_only": v.read_only,
+        "pinned": v.pinned,
+        "password_protected": v.password_protected,
+        "retention_days": v.retention_days,
         "created_ms": v.created_ms,
     })))
 }
@@ -61,16 +66,14 @@ pub async fn analytics(
 /// Folder-scanner progress. Vaults without a folder never scan.
 #[utoipa::path(get, path = "/vaults/{vault_id}/scan-status", tag = "vaults", security(("bearer" = [])),
     params(("vault_id" = String, Path)),
-    responses((status = 200, description = "{active, walked, ingested, errors, folder}", body = Object),
+    responses((status = 200, description = "{active, walked, ingested, errors, folder, watching, paused, …}", body = Object),
               (status = 404, body = ErrorBody)))]
 pub async fn scan_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    state.vaults.get(&id).await?;
-    Ok(Json(
-        json!({"active": false, "walked": 0, "ingested": 0, "errors": 0, "folder": null}),
-    ))
+) -> ApiResult<Json<ScanReport>> {
+    let v = state.vaults.get(&id).await?;
+    Ok(Json(state.folders.status(&v)))
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]

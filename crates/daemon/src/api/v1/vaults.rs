@@ -1,4 +1,5 @@
-//! Vault routes: create, list, get, change and untrust trusted vaults.
+//! Vault routes: create, list, get, change and untrust trusted vaults, bind
+//! them to folders, and lock or unlock password-protected ones.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -18,7 +19,8 @@ pub struct VaultJson {
     pub name: String,
     /// Trusted vaults hold their key here.
     pub trusted: bool,
-    /// `available` while unlocked, `locked` while Holdfast is locked.
+    /// `available` while readable; `locked` while Holdfast is locked;
+    /// `password_locked` while the vault's own password is not entered.
     pub key_state: String,
     pub rf_target: u32,
     pub hard_quota: Option<u64>,
@@ -29,15 +31,37 @@ pub struct VaultJson {
     /// Peers holding this vault; 0 on a single node.
     pub peer_count: u32,
     pub created_ms: i64,
+    /// The local folder this vault mirrors, if any.
+    pub folder: Option<String>,
+    /// Role flag: changes are refused (403); reads and folder write-back go on.
+    pub read_only: bool,
+    /// Role flag: every block stays on this device.
+    pub pinned: bool,
+    /// Folder sync is paused.
+    pub sync_paused: bool,
+    /// The vault has its own password (see `/vaults/{id}/lock`).
+    pub password_protected: bool,
 }
 
 fn json_of(v: Vault, state: &AppState) -> VaultJson {
     let unlocked = state.identity.state() == holdfast_core::identity::LockState::Unlocked;
+    let key_state = if !unlocked {
+        "locked"
+    } else if v.password_protected && !state.vaults.password_unlocked(&v.id) {
+        "password_locked"
+    } else {
+        "available"
+    };
     VaultJson {
+        key_state: key_state.into(),
+        folder: v.folder,
+        read_only: v.read_only,
+        pinned: v.pinned,
+        sync_paused: v.sync_paused,
+        password_protected: v.password_protected,
         id: v.id,
         name: v.name,
         trusted: true,
-        key_state: if unlocked { "available" } else { "locked" }.into(),
         rf_target: v.rf_target,
         hard_quota: v.hard_quota,
         retention_days: v.retention_days,
@@ -55,6 +79,10 @@ pub struct NewVault {
     pub hard_quota: Option<u64>,
     /// Replication-factor target (1-16).
     pub rf_target: Option<u32>,
+    /// A local folder to mirror (absolute; pick one with `/system/browse`).
+    pub folder: Option<String>,
+    /// A password of the vault's own (8-1024 characters).
+    pub password: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -67,6 +95,38 @@ pub struct VaultPatch {
     pub rf_target: Option<u32>,
     /// Days old versions and tombstones stay restorable (0-3650).
     pub retention_days: Option<u32>,
+    /// Role flag: refuse changes.
+    pub read_only: Option<bool>,
+    /// Role flag: keep every block on this device.
+    pub pinned: Option<bool>,
+    /// Pause folder sync (local edits and write-back wait until resumed).
+    pub sync_paused: Option<bool>,
+    /// Bind to this folder; `null` unbinds (the folder's files stay).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub folder: Option<Option<String>>,
+    /// Set or change the vault's password (it must be unlocked); `null`
+    /// removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub password: Option<Option<String>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LockBody {
+    /// Needed the first time: it becomes the vault's password.
+    pub password: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UnlockBody {
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Unlocked {
+    /// Vaults this password opened.
+    pub unlocked: Vec<String>,
 }
 
 /// Every vault on this node.
@@ -95,6 +155,25 @@ pub async fn create(
         .vaults
         .create(&req.name, req.hard_quota, req.rf_target)
         .await?;
+    let setup = async {
+        if let Some(p) = &req.password {
+            state.vaults.set_password(&v.id, Some(p)).await?;
+        }
+        if let Some(f) = &req.folder {
+            state.folders.bind(&v.id, Some(f)).await?;
+        }
+        state.vaults.get(&v.id).await
+    }
+    .await;
+    let v = match setup {
+        Ok(v) => v,
+        Err(e) => {
+            // Keep nothing half made.
+            state.folders.stop(&v.id);
+            let _ = state.vaults.delete(&v.id).await;
+            return Err(e.into());
+        }
+    };
     state
         .audit
         .record("vault_created", json!({"vault_id": v.id}))
@@ -127,16 +206,34 @@ pub async fn patch(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<VaultPatch>,
 ) -> ApiResult<Json<VaultJson>> {
-    let v = state
+    let mut v = state
         .vaults
         .patch(
             &id,
-            req.name.as_deref(),
-            req.hard_quota,
-            req.rf_target,
-            req.retention_days,
+            holdfast_core::vaults::VaultPatch {
+                name: req.name,
+                hard_quota: req.hard_quota,
+                rf_target: req.rf_target,
+                retention_days: req.retention_days,
+                read_only: req.read_only,
+                pinned: req.pinned,
+                sync_paused: req.sync_paused,
+            },
         )
         .await?;
+    if let Some(password) = &req.password {
+        state.vaults.set_password(&id, password.as_deref()).await?;
+        state
+            .audit
+            .record("vault_password_changed", json!({"vault_id": id}))
+            .await;
+        v = state.vaults.get(&id).await?;
+    }
+    if let Some(folder) = &req.folder {
+        v = state.folders.bind(&id, folder.as_deref()).await?;
+    } else if req.sync_paused.is_some() {
+        v = state.folders.refresh(&id).await?;
+    }
     state
         .events
         .publish("vault_changed", json!({"vault_id": v.id}));
@@ -152,6 +249,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     state.vaults.delete(&id).await?;
+    state.folders.stop(&id);
     state
         .audit
         .record("vault_deleted", json!({"vault_id": id}))
@@ -162,7 +260,65 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Lock a vault with its own password (the first lock sets it).
+#[utoipa::path(post, path = "/vaults/{vault_id}/lock", tag = "vaults", security(("bearer" = [])),
+    params(("vault_id" = String, Path)), request_body = LockBody,
+    responses((status = 200, body = VaultJson), (status = 400, body = ErrorBody),
+              (status = 403, description = "Holdfast locked", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn lock(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<LockBody>,
+) -> ApiResult<Json<VaultJson>> {
+    let v = state.vaults.lock(&id, req.password.as_deref()).await?;
+    state
+        .audit
+        .record("vault_locked", json!({"vault_id": id}))
+        .await;
+    state
+        .events
+        .publish("vault_changed", json!({"vault_id": id}));
+    Ok(Json(json_of(v, &state)))
+}
+
+/// Try a password against every password-locked vault.
+#[utoipa::path(post, path = "/vaults/unlock", tag = "vaults", security(("bearer" = [])),
+    request_body = UnlockBody,
+    responses((status = 200, body = Unlocked),
+              (status = 401, description = "The password opened no vault", body = ErrorBody),
+              (status = 403, description = "Holdfast locked", body = ErrorBody)))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<UnlockBody>,
+) -> ApiResult<Json<Unlocked>> {
+    if req.password.len() > 1024 {
+        return Err(crate::api::error::ApiError::bad_request(
+            "password must be at most 1024 bytes",
+        ));
+    }
+    let result = state.vaults.unlock(&req.password).await;
+    state
+        .audit
+        .record(
+            "vault_unlock",
+            json!({"opened": result.as_ref().map_or(0, |ids| ids.len())}),
+        )
+        .await;
+    let unlocked = result?;
+    for id in &unlocked {
+        state.folders.rescan(id);
+        state
+            .events
+            .publish("vault_changed", json!({"vault_id": id}));
+    }
+    Ok(Json(Unlocked { unlocked }))
+}
+
 /// Tells a field given as `null` (Some(None)) from one left out (None).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D::Error> {
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
     Ok(Some(Option::deserialize(d)?))
 }
