@@ -191,6 +191,7 @@ async fn folder_syncs_both_ways() {
     assert!(s["written_back"].as_u64().unwrap() >= 3, "{s}");
     assert_eq!(s["removed"], 1, "{s}");
     assert_eq!(s["conflicts"], 0, "{s}");
+    assert_eq!(s["errors"], 0, "{s}");
     assert!(
         !names_in(root)
             .iter()
@@ -375,6 +376,8 @@ async fn binding_checks_the_folder_and_survives_restarts() {
         download(&d, &t, &vid, "/offline.txt").await
     })
     .await;
+    let s = status(&d, &t, &vid).await;
+    assert_eq!(s["errors"], 0, "{s}");
 
     // Unbinding keeps the folder's files and stops syncing.
     let resp = patch(&d, &t, &vid, json!({"folder": null})).await;

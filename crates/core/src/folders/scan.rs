@@ -27,10 +27,12 @@ impl Rules {
     /// line is skipped and reported.
     pub fn load(root: &Path) -> (Self, Option<String>) {
         let mut b = GitignoreBuilder::new(root);
-        let problem = b.add(root.join(IGNORE_FILE)).and_then(|e| match e {
-            ignore::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => None,
-            e => Some(format!("{IGNORE_FILE}: {e}")),
-        });
+        let file = root.join(IGNORE_FILE);
+        let problem = file
+            .is_file()
+            .then(|| b.add(&file))
+            .flatten()
+            .map(|e| format!("{IGNORE_FILE}: {e}"));
         let matcher = b.build().unwrap_or_else(|_| Gitignore::empty());
         (Self { matcher }, problem)
     }

@@ -138,8 +138,14 @@ impl Vaults {
     ) -> Result<FileVersion, VaultError> {
         let vault = self.writable(vault_id).await?;
         let keys = self.keys(vault_id).await?;
-        let replaced = self.head(vault_id, path).await.ok().filter(|v| !v.deleted);
-        let base = vault.byte_count - replaced.map_or(0, |v| v.size);
+        // The quota counts live files; only a vault with one pays for the sum.
+        let base = match vault.hard_quota {
+            Some(_) => {
+                let replaced = self.head(vault_id, path).await.ok().filter(|v| !v.deleted);
+                self.used_bytes(vault_id).await? - replaced.map_or(0, |v| v.size)
+            }
+            None => 0,
+        };
 
         let mut hasher = blake3::Hasher::new();
         let mut ids: Vec<BlockId> = Vec::new();
@@ -328,7 +334,7 @@ impl Vaults {
 
     /// The live file at `path` (not a tombstone).
     pub async fn live(&self, vault_id: &str, path: &str) -> Result<FileVersion, VaultError> {
-        self.get(vault_id).await?;
+        self.settings(vault_id).await?;
         let v = self.head(vault_id, path).await?;
         if v.deleted {
             return Err(VaultError::FileNotFound);
@@ -343,7 +349,7 @@ impl Vaults {
         prefix: &str,
         include_deleted: bool,
     ) -> Result<Vec<FileVersion>, VaultError> {
-        self.get(vault_id).await?;
+        self.settings(vault_id).await?;
         let mut out: Vec<FileVersion> = Vec::new();
         for v in self.heads_under(vault_id, prefix).await? {
             if out.last().is_some_and(|l| l.path == v.path) {
@@ -391,7 +397,7 @@ impl Vaults {
         vault_id: &str,
         path: &str,
     ) -> Result<Vec<FileVersion>, VaultError> {
-        self.get(vault_id).await?;
+        self.settings(vault_id).await?;
         let (vid, p) = (vault_id.to_owned(), path.to_owned());
         let list: Vec<FileVersion> = self
             .catalog
@@ -466,7 +472,7 @@ impl Vaults {
                 .ok()
                 .filter(|v| !v.deleted)
                 .map_or(0, |v| v.size);
-            let would_be = vault.byte_count - current + old.size;
+            let would_be = self.used_bytes(vault_id).await? - current + old.size;
             if would_be > q {
                 return Err(VaultError::Quota {
                     vault_id: vault.id,

@@ -191,18 +191,52 @@ impl Vaults {
     }
 
     pub async fn get(&self, id: &str) -> Result<Vault, VaultError> {
+        self.fetch(id, true).await
+    }
+
+    /// The vault's settings without its byte and file counts (left 0),
+    /// which cost a pass over all its files: for the per-file paths.
+    pub(crate) async fn settings(&self, id: &str) -> Result<Vault, VaultError> {
+        self.fetch(id, false).await
+    }
+
+    /// Bytes of the vault's live files.
+    pub(crate) async fn used_bytes(&self, id: &str) -> Result<u64, VaultError> {
         let id = id.to_owned();
+        let used: i64 = self
+            .catalog
+            .read(move |c| {
+                c.query_row(
+                    "SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
+                     WHERE h.vault_id = ?1 AND x.deleted = 0",
+                    [id],
+                    |r| r.get(0),
+                )
+            })
+            .await?;
+        Ok(used as u64)
+    }
+
+    async fn fetch(&self, id: &str, counts: bool) -> Result<Vault, VaultError> {
+        let id = id.to_owned();
+        let counts_sql = if counts {
+            "(SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
+              WHERE h.vault_id = v.id AND x.deleted = 0),
+             (SELECT COUNT(DISTINCT h.path) FROM heads h JOIN versions x ON x.id = h.version_id
+              WHERE h.vault_id = v.id AND x.deleted = 0)"
+        } else {
+            "0, 0"
+        };
         let vault = self
             .catalog
             .read(move |c| {
                 c.query_row(
-                    "SELECT v.id, v.name, v.rf_target, v.hard_quota, v.created_ms, v.retention_days,
-                        v.folder, v.read_only, v.pinned, v.password_kdf IS NOT NULL, v.sync_paused,
-                        (SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
-                         WHERE h.vault_id = v.id AND x.deleted = 0),
-                        (SELECT COUNT(DISTINCT h.path) FROM heads h JOIN versions x ON x.id = h.version_id
-                         WHERE h.vault_id = v.id AND x.deleted = 0)
-                     FROM vaults v WHERE v.id = ?1",
+                    &format!(
+                        "SELECT v.id, v.name, v.rf_target, v.hard_quota, v.created_ms, v.retention_days,
+                            v.folder, v.read_only, v.pinned, v.password_kdf IS NOT NULL, v.sync_paused,
+                            {counts_sql}
+                         FROM vaults v WHERE v.id = ?1"
+                    ),
                     [id],
                     |r| {
                         Ok(Vault {
@@ -283,8 +317,9 @@ impl Vaults {
     }
 
     /// The vault, if changes to it are allowed.
+    /// (Settings only: byte and file counts are 0.)
     pub(crate) async fn writable(&self, id: &str) -> Result<Vault, VaultError> {
-        let v = self.get(id).await?;
+        let v = self.settings(id).await?;
         if v.read_only {
             return Err(VaultError::ReadOnly);
         }
