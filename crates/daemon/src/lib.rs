@@ -10,5 +10,6 @@ pub mod ipc;
 pub mod logging;
 pub mod state;
 pub mod tls;
+pub mod web;
 
 pub use daemon::RunningDaemon;

@@ -81,6 +81,11 @@ impl TestDaemon {
         format!("{}/api/v1{path}", self.base)
     }
 
+    /// The daemon's base URL (`http://127.0.0.1:PORT`), where the web UI is.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id().expect("daemon still running")
     }

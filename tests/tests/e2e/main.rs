@@ -20,5 +20,6 @@ mod openapi;
 mod security;
 mod system;
 mod tls;
+mod ui;
 mod vault_roles;
 mod vaults;

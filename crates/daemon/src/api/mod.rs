@@ -43,6 +43,7 @@ pub fn router(state: AppState, policy: HostPolicy) -> Router {
     let doc = Arc::new(openapi::Document::new(doc));
 
     routes
+        .merge(crate::web::routes())
         .fallback(fallback::no_route)
         .method_not_allowed_fallback(fallback::wrong_method)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

@@ -1,0 +1,138 @@
+// The web UI's user flows in a real browser (Debian's Chromium, headless),
+// against a test daemon the e2e suite started. Environment:
+//   HOLDFAST_URL        the daemon's base URL (http://127.0.0.1:PORT)
+//   HOLDFAST_TICKET     a one-shot bootstrap ticket
+//   HOLDFAST_ARTIFACTS  where screenshots go
+//   CHROMIUM            the browser (default /usr/bin/chromium)
+// A link request is already waiting when this starts; the script answers it.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const base = process.env.HOLDFAST_URL;
+const ticket = process.env.HOLDFAST_TICKET;
+const artifacts = process.env.HOLDFAST_ARTIFACTS;
+mkdirSync(artifacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+});
+const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+const problems = [];
+page.on("console", (m) => {
+  if (m.type() === "error") problems.push(`console: ${m.text()}`);
+});
+page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+page.setDefaultTimeout(15000);
+const shot = (name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+const step = (name) => console.log(`step: ${name}`);
+
+try {
+  step("bootstrap login");
+  await page.goto(`${base}/?bootstrap=${encodeURIComponent(ticket)}`);
+  await page.locator('nav a[href="#/home"]').waitFor();
+  if (page.url().includes("bootstrap=")) throw new Error("the ticket stayed in the URL");
+  await shot("home");
+
+  step("the request's popup");
+  const pending = await page.evaluate(async () => {
+    const token = sessionStorage.getItem("holdfast.token");
+    const r = await fetch("/api/v1/approvals", { headers: { authorization: `Bearer ${token}` } });
+    return r.json();
+  });
+  await page.goto(`${base}/#/popup/${pending[0].id}`);
+  const card = page.locator(`article.approval[data-id="${pending[0].id}"]`);
+  await card.waitFor();
+  if (!(await card.locator('button[data-action="approve"]').isDisabled())) {
+    throw new Error("Approve was enabled at once");
+  }
+  const focused = await page.evaluate(() => document.activeElement?.dataset?.action);
+  if (focused !== "deny") throw new Error(`focus is on ${focused}, not Deny`);
+  if (await page.locator("nav#nav").isVisible()) throw new Error("the popup shows the navigation");
+  await card.getByText("Chess").first().waitFor();
+  await shot("popup");
+
+  step("answer the link request");
+  await page.goto(`${base}/#/approvals`);
+  const request = page.locator("article.approval").first();
+  await request.waitFor();
+  const approve = request.locator('button[data-action="approve"]');
+  await page.waitForFunction(
+    (el) => !el.disabled,
+    await approve.elementHandle(),
+  );
+  await shot("approval");
+  await approve.click();
+  await page.locator("article.approval").first().waitFor({ state: "detached" });
+
+  step("create a vault and upload");
+  await page.goto(`${base}/#/vaults`);
+  await page.fill("#new-vault-name", "Photos");
+  await page.locator('#new-vault-form [type="submit"], #new-vault-form button').first().click();
+  const vaultLink = page.locator('.vault a[href^="#/vaults/"]').first();
+  await vaultLink.waitFor();
+  const href = await vaultLink.getAttribute("href");
+  const vaultId = href.split("/").pop();
+  await vaultLink.click();
+  await page.locator("#upload-input").setInputFiles({
+    name: "hello.txt", mimeType: "text/plain", buffer: Buffer.from("first version"),
+  });
+  const row = page.locator('tr.file[data-path="/hello.txt"]');
+  await row.waitFor();
+  await page.locator("#upload-input").setInputFiles({
+    name: "hello.txt", mimeType: "text/plain", buffer: Buffer.from("second version, longer"),
+  });
+  const token = await page.evaluate(() => {
+    for (const store of [sessionStorage, localStorage]) {
+      for (let i = 0; i < store.length; i++) {
+        const v = store.getItem(store.key(i));
+        if (v && /^[A-Za-z0-9_\-.]{20,}$/.test(v)) return v;
+      }
+    }
+    return null;
+  });
+  if (!token) throw new Error("no bearer in the page's storage");
+  const api = (path, init = {}) =>
+    fetch(`${base}/api/v1${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.headers || {}) },
+    });
+  const content = async () => (await api(`/vaults/${vaultId}/download/hello.txt`)).text();
+  for (let i = 0; (await content()) !== "second version, longer"; i++) {
+    if (i > 100) throw new Error("the second upload never landed");
+    await page.waitForTimeout(100);
+  }
+  await shot("vault");
+
+  step("restore the older version");
+  await page.locator('tr.file[data-path="/hello.txt"] button[data-action="history"]').click();
+  const dialog = page.locator("#history-dialog");
+  await dialog.locator("li.version").nth(1).waitFor();
+  const older = dialog.locator("li.version").nth(1);
+  await older.locator('button[data-action="restore"]').click();
+  for (let i = 0; (await content()) !== "first version"; i++) {
+    if (i > 100) throw new Error("the restore did not happen");
+    await page.waitForTimeout(100);
+  }
+  await shot("restored");
+
+  step("see an event arrive live");
+  await page.goto(`${base}/#/activity`);
+  await page.locator("#live-events").waitFor();
+  // Give the stream a moment to connect, then cause an event elsewhere.
+  await page.waitForTimeout(500);
+  const up = await api(`/vaults/${vaultId}/upload/live.txt`, { method: "POST", body: "live" });
+  if (up.status !== 200) throw new Error(`upload answered ${up.status}`);
+  await page.locator('#live-events li.event[data-type="file_updated"]').first().waitFor();
+  await shot("activity");
+
+  if (problems.length) throw new Error(problems.join("\n"));
+  console.log("ok");
+} catch (e) {
+  await shot("failure").catch(() => {});
+  console.error(e.stack || String(e));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,114 @@
+// Approvals: what apps are asking for (link, sign in, sign), answered
+// here; below, the timed grants that skip the prompt, with Revoke.
+
+import { api } from '../api.js';
+import { h, section, pageTitle, syncList, empty } from '../dom.js';
+import { showError, notify } from '../alerts.js';
+import { approvalCard, updateCard, tickCard } from '../approval-card.js';
+import * as fmt from '../format.js';
+
+export async function render(ctx) {
+  pageTitle(ctx.view, 'Approvals');
+  const list = h('div', { class: 'approvals', 'aria-live': 'polite' });
+  const none = empty('Nothing is waiting. When an app asks for something, it shows up here.');
+  const pending = section('Requests', list, none);
+  const grantRows = h('tbody');
+  const noGrants = empty('No app can act without asking.');
+  const grantTable = h('table', { class: 'table' },
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col', text: 'App' }), h('th', { scope: 'col', text: 'May' }),
+      h('th', { scope: 'col', text: 'Time left' }), h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Actions' })))),
+    grantRows);
+  const grants = section('Remembered answers',
+    h('p', { class: 'muted', text: 'These apps may do this without asking until the time runs out.' }),
+    h('div', { class: 'table-wrap' }, grantTable), noGrants);
+  ctx.view.append(pending, grants);
+
+  let appNames = new Map();
+
+  async function loadApprovals() {
+    const items = await api.get('/approvals');
+    if (!ctx.alive()) return;
+    items.sort((a, b) => a.created_ms - b.created_ms);
+    syncList(list, items, (a) => a.id, (a) => approvalCard(a, answered), updateCard);
+    none.hidden = items.length > 0;
+    // Deny is the default: focus the first request's Deny unless the user
+    // is busy with something else on the page.
+    const first = list.querySelector('button[data-action="deny"]:not([disabled])');
+    const active = document.activeElement;
+    const idle = !active || active === document.body || active.id === 'main' || !!active.closest('nav');
+    if (first && idle) first.focus();
+  }
+
+  async function loadGrants() {
+    const [items, apps] = await Promise.all([api.get('/grants'), api.get('/apps').catch(() => [])]);
+    if (!ctx.alive()) return;
+    appNames = new Map(apps.map((a) => [a.client_id, a.name]));
+    const now = Date.now();
+    const expires = (row, g) => { row.dataset.expires = String(now + g.time_left_ms); };
+    syncList(grantRows, items, (g) => g.id, (g) => {
+      const row = grantRow(g);
+      expires(row, g);
+      return row;
+    }, expires);
+    grantTable.hidden = items.length === 0;
+    noGrants.hidden = items.length > 0;
+    tick();
+  }
+
+  function answered(card, decision) {
+    if (decision) card.remove();
+    none.hidden = list.children.length > 0;
+    refresh();
+  }
+
+  function grantRow(g) {
+    const revoke = h('button', { type: 'button', 'data-action': 'revoke', text: 'Revoke' });
+    const row = h('tr', { class: 'grant' },
+      h('td', { text: appNames.get(g.client_id) || g.client_id }),
+      h('td', { text: g.kind === 'sign' ? 'Sign without asking' : g.kind }),
+      h('td', { class: 'time-left' }),
+      h('td', { class: 'actions-cell' }, revoke));
+    revoke.addEventListener('click', async () => {
+      revoke.disabled = true;
+      try {
+        await api.del(`/grants/${encodeURIComponent(g.id)}`);
+        notify('Revoked. The app will ask again next time.');
+        row.remove();
+      } catch (err) {
+        showError(err);
+        revoke.disabled = false;
+      }
+      loadGrants().catch(showError);
+    });
+    return row;
+  }
+
+  function tick() {
+    const now = Date.now();
+    for (const card of list.children) tickCard(card, now);
+    for (const row of grantRows.children) {
+      const leftMs = Number(row.dataset.expires) - now;
+      row.querySelector('.time-left').textContent = leftMs > 0 ? fmt.duration(leftMs) : 'Expired';
+    }
+  }
+
+  let loading = false;
+  async function refresh() {
+    if (loading) return;
+    loading = true;
+    try {
+      await Promise.all([loadApprovals(), loadGrants()]);
+    } catch (err) {
+      if (ctx.alive() && err.status !== 401) showError(err);
+    } finally {
+      loading = false;
+    }
+  }
+
+  ctx.every(refresh, 2000);
+  ctx.every(tick, 250);
+  ctx.subscribe(['approval_requested', 'approval_resolved'], refresh);
+  await refresh();
+  tick();
+}

@@ -1,0 +1,143 @@
+// Home: daemon status, the identity (create, unlock, lock) and what waits.
+
+import { api } from '../api.js';
+import { h, fill, field, section, pageTitle, facts, busy } from '../dom.js';
+import { showError, notify } from '../alerts.js';
+import * as fmt from '../format.js';
+import { unlockForm } from '../unlock-form.js';
+
+export async function render(ctx) {
+  pageTitle(ctx.view, 'Home');
+  const statusCard = section('This Holdfast');
+  const identityCard = section('Your identity');
+  identityCard.classList.add('wide');
+  const waitingCard = section('Waiting for you');
+  ctx.view.append(h('div', { class: 'grid' }, identityCard, waitingCard, statusCard));
+
+  const uptime = h('span');
+  let startedAt = null;
+  const tickUptime = () => {
+    if (startedAt) uptime.textContent = fmt.duration(Date.now() - startedAt);
+  };
+  ctx.every(tickUptime, 1000);
+
+  const statusBody = h('div');
+  const waitingBody = h('div');
+  const identityBody = h('div');
+  statusCard.append(statusBody);
+  waitingCard.append(waitingBody);
+  identityCard.append(identityBody);
+
+  let showingPhrase = false;
+
+  async function loadStatus() {
+    const [status, vaults] = await Promise.all([
+      api.get('/system/status', null, { anonymous: true }),
+      api.get('/vaults').catch(() => []),
+    ]);
+    if (!ctx.alive()) return;
+    startedAt = Date.now() - status.uptime_ms;
+    tickUptime();
+    statusBody.replaceChildren(facts([
+      ['Version', status.version],
+      ['Running for', uptime],
+      ['Apps connect at', status.ipc_addr ? h('code', { text: status.ipc_addr }) : undefined],
+      ['Device', h('code', { class: 'wrap', text: status.peer_id })],
+    ]));
+    const n = status.pending_approvals;
+    const total = vaults.reduce((sum, v) => sum + v.byte_count, 0);
+    fill(waitingBody,
+      h('p', { class: n ? 'big attention' : 'big' },
+        n ? `${n} ${n === 1 ? 'request' : 'requests'} from apps` : 'Nothing waiting for you.'),
+      n ? h('p', {}, h('a', { href: '#/approvals', class: 'button primary', text: 'Review requests' })) : null,
+      h('p', { class: 'muted' },
+        `${vaults.length} ${vaults.length === 1 ? 'vault' : 'vaults'}, ${fmt.bytes(total)} in all. `,
+        h('a', { href: '#/vaults', text: 'Open vaults' })),
+    );
+  }
+
+  async function loadIdentity() {
+    if (showingPhrase) return;
+    const id = await api.get('/identity');
+    if (!ctx.alive() || showingPhrase) return; // the phrase stays until dismissed
+    identityBody.replaceChildren(...identityView(id));
+  }
+
+  function identityView(id) {
+    if (id.state === 'uninitialized') return [createForm()];
+    const keyFacts = facts([
+      ['Status', h('span', { class: `badge ${id.state}`, text: id.state === 'unlocked' ? 'Unlocked' : 'Locked' })],
+      ['Identifier', id.did ? h('code', { class: 'wrap', text: id.did }) : undefined],
+      ['Name', id.profile?.display_name || undefined],
+    ]);
+    if (id.state === 'locked') {
+      return [keyFacts, unlockForm(ctx, id, () => {
+        notify('Unlocked.');
+        loadIdentity();
+      })];
+    }
+    const lock = h('button', { type: 'button', text: 'Lock now' });
+    lock.addEventListener('click', () => busy(lock, async () => {
+      try {
+        await api.post('/identity/lock');
+        notify('Locked. Apps must wait until you unlock again.');
+        await loadIdentity();
+      } catch (err) {
+        showError(err);
+      }
+    }));
+    return [keyFacts,
+      h('p', { class: 'muted', text: id.remembered
+        ? 'Remembered on this computer: Holdfast unlocks by itself when it starts.'
+        : 'Apps can ask you to sign in and sign things while it is unlocked.' }),
+      h('div', { class: 'actions' }, lock)];
+  }
+
+  function createForm() {
+    const pass = field('New passphrase', { type: 'password', autocomplete: 'new-password', required: true, minlength: 8 },
+      'At least 8 characters. You will type it to unlock.');
+    const again = field('Passphrase again', { type: 'password', autocomplete: 'new-password', required: true });
+    const submit = h('button', { type: 'submit', class: 'primary', text: 'Create my identity' });
+    const form = h('form', { class: 'stack' },
+      h('p', { text: 'Your identity is a key that stays on this computer. Apps ask you before they use it, and it locks your vaults.' }),
+      pass.wrap, again.wrap, h('div', { class: 'actions' }, submit));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (pass.input.value !== again.input.value) {
+        showError('The two passphrases are not the same.');
+        again.input.focus();
+        return;
+      }
+      busy(submit, async () => {
+        try {
+          const res = await api.post('/identity/init', { passphrase: pass.input.value });
+          showingPhrase = true;
+          identityBody.replaceChildren(phraseView(res.recovery_phrase));
+        } catch (err) {
+          showError(err);
+        }
+      });
+    });
+    return form;
+  }
+
+  function phraseView(phrase) {
+    const words = phrase.split(/\s+/).filter(Boolean);
+    const done = h('button', { type: 'button', class: 'primary', text: "I've written them down" });
+    done.addEventListener('click', () => {
+      showingPhrase = false;
+      loadIdentity().catch(showError);
+    });
+    const box = h('div', { class: 'stack' },
+      h('p', { class: 'callout', text: 'Write these words down, in order, and keep them somewhere safe. They bring your identity back if you forget your passphrase or lose this computer. They will not be shown again.' }),
+      h('ol', { class: 'phrase', 'aria-label': 'Recovery phrase' }, words.map((w) => h('li', { text: w }))),
+      h('div', { class: 'actions' }, done));
+    setTimeout(() => done.focus(), 0);
+    return box;
+  }
+
+  ctx.subscribe(['identity_state'], () => loadIdentity().catch(showError));
+  ctx.subscribe(['approval_requested', 'approval_resolved', 'vault_created', 'vault_deleted'],
+    () => loadStatus().catch(() => {}));
+  await Promise.all([loadStatus(), loadIdentity()]);
+}

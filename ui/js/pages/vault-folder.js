@@ -1,0 +1,158 @@
+// A vault's folder on this computer: bind it with a folder picker
+// (#folder-dialog, backed by /system/browse), watch the scan, pause/resume.
+
+import { api } from '../api.js';
+import { h, field, checkbox, facts, busy, confirmDialog } from '../dom.js';
+import { showError, notify } from '../alerts.js';
+import * as fmt from '../format.js';
+
+/** The picker dialog: pick(start) resolves to a path, or null if cancelled. */
+function folderPicker() {
+  const current = h('code', { class: 'wrap' });
+  const dirs = h('ul', { class: 'dir-list' });
+  const up = h('button', { type: 'button', text: '↑ Up', 'aria-label': 'Up one folder' });
+  const hidden = checkbox('Show hidden folders');
+  const typed = field('Or type a path', { spellcheck: false, autocomplete: 'off' });
+  const go = h('button', { type: 'button', text: 'Go' });
+  const cancel = h('button', { type: 'button', text: 'Cancel' });
+  const choose = h('button', { type: 'button', class: 'primary', text: 'Use this folder' });
+  const note = h('p', { class: 'muted small' });
+  const dialog = h('dialog', { id: 'folder-dialog', 'aria-labelledby': 'folder-title' },
+    h('div', { class: 'dialog-head' }, h('h2', { id: 'folder-title', text: 'Choose a folder' })),
+    h('p', {}, 'In: ', current),
+    h('div', { class: 'actions' }, up, hidden.wrap),
+    dirs, note,
+    h('div', { class: 'input-row' }, typed.wrap, go),
+    h('div', { class: 'actions end' }, cancel, choose));
+
+  let path = null;
+  let parent = null;
+  let resolve = () => {};
+
+  async function browse(to) {
+    try {
+      const res = await api.get('/system/browse', { path: to, hidden: hidden.input.checked ? 'true' : undefined });
+      path = res.path;
+      parent = res.parent;
+      current.textContent = res.path;
+      typed.input.value = res.path;
+      up.disabled = !res.parent;
+      dirs.replaceChildren(...res.directories.map((name) => h('li', {},
+        h('button', { type: 'button', class: 'dir', text: `${name}/`,
+          on: { click: () => browse(res.path.endsWith('/') ? res.path + name : `${res.path}/${name}`) } }))));
+      note.textContent = res.directories.length ? (res.truncated ? 'Only the first 1000 folders are shown.' : '')
+        : 'No folders inside.';
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  up.addEventListener('click', () => parent && browse(parent));
+  hidden.input.addEventListener('change', () => browse(path));
+  go.addEventListener('click', () => browse(typed.input.value.trim()));
+  typed.input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      browse(typed.input.value.trim());
+    }
+  });
+  cancel.addEventListener('click', () => dialog.close());
+  choose.addEventListener('click', () => {
+    const picked = path;
+    path = null;
+    dialog.close();
+    resolve(picked);
+  });
+  dialog.addEventListener('close', () => resolve(null));
+
+  return {
+    dialog,
+    pick(start) {
+      return new Promise((res) => {
+        resolve = (value) => {
+          resolve = () => {};
+          res(value);
+        };
+        dialog.showModal();
+        browse(start || undefined).then(() => choose.focus());
+      });
+    },
+  };
+}
+
+/**
+ * The "Folder on this computer" panel. Returns {element, update(vault),
+ * poll()}: update re-renders from a VaultJSON, poll refreshes the scan status.
+ */
+export function folderPanel(vaultId, onChanged) {
+  const picker = folderPicker();
+  const body = h('div');
+  const status = h('div', { class: 'scan', 'aria-live': 'polite' });
+  const element = h('div', {}, body, status, picker.dialog);
+  let vault = null;
+
+  async function patch(changes, message) {
+    try {
+      const v = await api.patch(`/vaults/${encodeURIComponent(vaultId)}`, changes);
+      notify(message);
+      onChanged(v);
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  async function chooseFolder(button) {
+    const picked = await picker.pick(vault.folder);
+    button.focus();
+    if (picked) await patch({ folder: picked }, `Now mirroring ${picked}.`);
+  }
+
+  function update(v) {
+    vault = v;
+    const choose = h('button', { type: 'button', 'data-action': 'choose-folder',
+      text: v.folder ? 'Change folder…' : 'Choose a folder…' });
+    choose.addEventListener('click', () => chooseFolder(choose));
+    if (!v.folder) {
+      body.replaceChildren(
+        h('p', { class: 'muted', text: 'Not linked to a folder. Link one to keep every edit of its files as a version here.' }),
+        h('div', { class: 'actions' }, choose));
+      status.replaceChildren();
+      return;
+    }
+    const pause = h('button', { type: 'button', 'data-action': 'toggle-sync',
+      text: v.sync_paused ? 'Resume sync' : 'Pause sync', 'aria-pressed': String(v.sync_paused) });
+    pause.addEventListener('click', () => busy(pause, () => patch({ sync_paused: !v.sync_paused },
+      v.sync_paused ? 'Sync resumed.' : 'Sync paused. Changes wait until you resume.')));
+    const unbind = h('button', { type: 'button', class: 'danger', text: 'Stop mirroring' });
+    unbind.addEventListener('click', async () => {
+      if (await confirmDialog('Stop mirroring this folder? Its files stay where they are, and the vault keeps its versions.', 'Stop mirroring')) {
+        await patch({ folder: null }, 'The folder is no longer mirrored.');
+      }
+    });
+    poll().catch(() => {});
+    body.replaceChildren(
+      h('p', {}, 'Mirrors ', h('code', { class: 'wrap', text: v.folder }), v.sync_paused ? h('span', { class: 'badge warn', text: 'Paused' }) : null),
+      h('div', { class: 'actions' }, pause, choose, unbind));
+  }
+
+  async function poll() {
+    if (!vault || !vault.folder) return;
+    const s = await api.get(`/vaults/${encodeURIComponent(vaultId)}/scan-status`);
+    let state = 'Up to date';
+    if (s.paused) state = 'Paused';
+    else if (s.waiting_for_unlock) state = 'Waiting for you to unlock';
+    else if (s.active) state = s.pending ? `Working: ${s.pending} changes to go` : 'Scanning…';
+    status.replaceChildren(facts([
+      ['Status', state],
+      ['Watching', s.watching ? 'Yes, changes are picked up at once' : 'No, the folder is checked now and then'],
+      ['Files seen', String(s.walked)],
+      ['Taken in', `${s.ingested} changes (${fmt.bytes(s.bytes_ingested)})`],
+      ['Written back', String(s.written_back)],
+      ['Conflicts', s.conflicts ? String(s.conflicts) : undefined],
+      ['Problems', s.errors ? `${s.errors}${s.last_error ? `: ${s.last_error}` : ''}` : undefined],
+      ['Last full scan', s.last_scan_finished_ms ? fmt.ago(s.last_scan_finished_ms) : (s.last_scan_started_ms ? 'In progress' : undefined)],
+    ]));
+  }
+
+  return { element, update, poll };
+}

@@ -1,0 +1,109 @@
+// Vaults list: every vault with its fill against its quota, and the form
+// to create one.
+
+import { api } from '../api.js';
+import { h, field, section, pageTitle, empty, busy } from '../dom.js';
+import { showError, notify } from '../alerts.js';
+import * as fmt from '../format.js';
+
+const KEY_STATES = {
+  available: ['Open', 'ok'],
+  locked: ['Locked', 'warn'],
+  password_locked: ['Needs its password', 'warn'],
+};
+
+/** A <meter> of bytes used against the quota, with a text equivalent. */
+export function quotaBar(v) {
+  const id = `q-${v.id}`;
+  if (!v.hard_quota) {
+    return h('p', { class: 'usage', text: `${fmt.bytes(v.byte_count)} · no size limit` });
+  }
+  const pct = Math.round((v.byte_count / v.hard_quota) * 100);
+  return h('div', { class: 'usage' },
+    h('label', { for: id, text: `${fmt.bytes(v.byte_count)} of ${fmt.bytes(v.hard_quota)} (${pct}%)` }),
+    h('meter', { id, min: 0, max: v.hard_quota, value: v.byte_count, low: v.hard_quota * 0.75, high: v.hard_quota * 0.9, optimum: 0 }));
+}
+
+export function keyBadge(v) {
+  const [text, tone] = KEY_STATES[v.key_state] || [v.key_state, 'warn'];
+  return h('span', { class: `badge ${tone}`, text });
+}
+
+/** Parse a quota: number + unit select; empty means none. */
+export function quotaInput(idPrefix, current) {
+  const amount = h('input', { id: `${idPrefix}-amount`, type: 'number', min: 0, step: 'any', inputMode: 'decimal', placeholder: 'No limit' });
+  const unit = h('select', { id: `${idPrefix}-unit`, 'aria-label': 'Unit' },
+    ['MiB', 'GiB', 'TiB'].map((u) => h('option', { value: u, text: u })));
+  unit.value = 'GiB';
+  if (current) {
+    const power = current >= 1024 ** 4 ? 4 : current >= 1024 ** 3 ? 3 : 2;
+    unit.value = ['MiB', 'GiB', 'TiB'][power - 2];
+    amount.value = String(+(current / 1024 ** power).toFixed(3));
+  }
+  const wrap = h('div', { class: 'field' },
+    h('label', { for: amount.id, text: 'Size limit (optional)' }),
+    h('div', { class: 'input-group' }, amount, unit));
+  const value = () => {
+    if (amount.value.trim() === '') return null;
+    const power = { MiB: 2, GiB: 3, TiB: 4 }[unit.value];
+    return Math.round(Number(amount.value) * 1024 ** power);
+  };
+  return { wrap, value, amount };
+}
+
+export async function render(ctx) {
+  pageTitle(ctx.view, 'Vaults');
+  const list = h('ul', { class: 'vault-list' });
+  const none = empty('No vaults yet. Create one below to keep files safe and versioned.');
+  ctx.view.append(section('Your vaults', list, none), section('New vault', createForm()));
+
+  async function load() {
+    const vaults = await api.get('/vaults');
+    if (!ctx.alive()) return;
+    vaults.sort((a, b) => a.name.localeCompare(b.name));
+    list.replaceChildren(...vaults.map(vaultItem));
+    none.hidden = vaults.length > 0;
+  }
+
+  function vaultItem(v) {
+    const flags = [];
+    if (v.folder) flags.push(`Mirrors ${v.folder}${v.sync_paused ? ' (paused)' : ''}`);
+    if (v.read_only) flags.push('Read-only');
+    return h('li', { class: 'vault card', 'data-id': v.id },
+      h('div', { class: 'vault-head' },
+        h('h3', {}, h('a', { href: `#/vaults/${v.id}`, text: v.name })),
+        keyBadge(v)),
+      h('p', { class: 'muted', text: `${v.file_count} ${v.file_count === 1 ? 'file' : 'files'}` }),
+      quotaBar(v),
+      flags.length ? h('p', { class: 'muted small', text: flags.join(' · ') }) : null);
+  }
+
+  function createForm() {
+    const name = field('Name', { id: 'new-vault-name', required: true, autocomplete: 'off', placeholder: 'Documents' });
+    const quota = quotaInput('new-vault-quota');
+    const submit = h('button', { type: 'submit', class: 'primary', text: 'Create vault' });
+    const form = h('form', { id: 'new-vault-form', class: 'stack' }, name.wrap, quota.wrap,
+      h('p', { class: 'muted small', text: 'You can link it to a folder on this computer once it exists.' }),
+      h('div', { class: 'actions' }, submit));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      busy(submit, async () => {
+        try {
+          const body = { name: name.input.value.trim() };
+          const q = quota.value();
+          if (q !== null) body.hard_quota = q;
+          const v = await api.post('/vaults', body);
+          notify(`Vault “${v.name}” created.`);
+          form.reset();
+          await load();
+        } catch (err) {
+          showError(err);
+        }
+      });
+    });
+    return form;
+  }
+
+  ctx.subscribe(['vault_created', 'vault_changed', 'vault_deleted', 'file_updated', 'file_deleted'], () => load().catch(() => {}));
+  await load();
+}
