@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates every icon from the SVG sources with the pinned Tauri CLI:
-# the app icons (every size the bundles need) from holdfast.svg, and the
-# 64 px tray icons from tray-*.svg.
+# the app icons (every size the bundles need) and the web UI's icon from
+# holdfast.svg, and the 64 px tray icons from tray-*.svg.
 set -eu
 cd "$(dirname "$0")/../installers"
 npm install --no-audit --no-fund --loglevel=error
@@ -13,3 +13,5 @@ for s in locked unlocked waiting; do
     mv "$tmp/64x64.png" "../icons/tray-$s.png"
 done
 rm -rf "$tmp"
+# The web UI's icon is the same drawing.
+cp ../icons/holdfast.svg ../ui/icon.svg

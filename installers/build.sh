@@ -10,6 +10,7 @@ profile=release
 if [ "${1:-}" = "--debug" ]; then
     profile=debug
 fi
+# Pass --debug (and any other flag) on to `tauri build`.
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 case "$(uname -s)" in
@@ -27,6 +28,23 @@ mkdir -p installers/linux/stage
 cp "$target/$profile/holdfast" installers/linux/stage/holdfast
 cd installers
 npm install --no-audit --no-fund --loglevel=error
-# The config sits at the workspace root, the crate in src-tauri/.
-export TAURI_APP_PATH="$root/src-tauri" TAURI_FRONTEND_PATH="$root/ui"
-npx tauri build --config "$root/tauri.conf.json" --bundles "$bundles" "$@"
+# The config sits at the workspace root, the crate in src-tauri/ (whose
+# one-line tauri.conf.json only lets the CLI find it). The bundler reads
+# file paths relative to src-tauri/ while the build reads them relative to
+# the config, so hand the CLI the config with absolute paths.
+export TAURI_APP_PATH="$root/src-tauri"
+config=$(mktemp --suffix=.json)
+trap 'rm -f "$config"' EXIT
+node -e '
+const fs = require("fs");
+const c = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+const up = (p) => require("path").resolve(process.argv[3], p);
+c.bundle.icon = c.bundle.icon.map(up);
+for (const kind of ["deb", "rpm"]) {
+  const files = c.bundle.linux[kind].files;
+  for (const k of Object.keys(files)) files[k] = up(files[k]);
+}
+if (c.bundle.windows?.nsis?.installerIcon) c.bundle.windows.nsis.installerIcon = up(c.bundle.windows.nsis.installerIcon);
+fs.writeFileSync(process.argv[2], JSON.stringify(c));
+' "$root/tauri.conf.json" "$config" "$root"
+npx tauri build --config "$config" --bundles "$bundles" "$@"
