@@ -62,7 +62,14 @@ pub fn build(app: &AppHandle, session: &Session) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, "open", "Open Holdfast", true, None::<&str>)?;
     let lock = MenuItem::with_id(app, "lock", "Lock", true, None::<&str>)?;
     let pending = MenuItem::with_id(app, "pending", pending_label(0), false, None::<&str>)?;
-    let pause = CheckMenuItem::with_id(app, "pause", "Pause sync", true, false, None::<&str>)?;
+    let pause = CheckMenuItem::with_id(
+        app,
+        "pause",
+        "Pause sync",
+        true,
+        sync_paused(session),
+        None::<&str>,
+    )?;
     let login_start = app.autolaunch().is_enabled().unwrap_or(false);
     let autostart = CheckMenuItem::with_id(
         app,
@@ -133,6 +140,14 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
         }
         _ => {}
     }
+}
+
+/// Whether folder sync is paused now: every folder-backed vault (at least
+/// one) has its `sync_paused` flag.
+fn sync_paused(session: &Session) -> bool {
+    let vaults = tauri::async_runtime::block_on(session.state().vaults.list()).unwrap_or_default();
+    let mut folders = vaults.iter().filter(|v| v.folder.is_some()).peekable();
+    folders.peek().is_some() && folders.all(|v| v.sync_paused)
 }
 
 /// Pause (or resume) folder sync of every folder-backed vault.

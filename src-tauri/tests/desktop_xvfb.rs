@@ -121,6 +121,7 @@ fn desktop_app_starts_its_daemon_and_shows_the_unlock_window() {
         .spawn()
         .unwrap();
     let _app = Killed(app);
+    let started = Instant::now();
 
     // The daemon inside writes endpoints.json once it listens.
     let endpoints = dir.path().join("endpoints.json");
@@ -129,6 +130,7 @@ fn desktop_app_starts_its_daemon_and_shows_the_unlock_window() {
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         v["api"]["addr"].as_str().map(str::to_owned)
     });
+    eprintln!("in-process daemon listening after {:?}", started.elapsed());
     let answer = http_get(&api, "/api/v1/version").expect("the daemon answers");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(env!("CARGO_PKG_VERSION")), "{answer}");
@@ -143,6 +145,7 @@ fn desktop_app_starts_its_daemon_and_shows_the_unlock_window() {
             .contains("\"Unlock Holdfast\"")
             .then_some(())
     });
+    eprintln!("unlock window mapped after {:?}", started.elapsed());
     // Let the page render before the picture.
     std::thread::sleep(Duration::from_secs(3));
     std::fs::create_dir_all(artifacts()).unwrap();
