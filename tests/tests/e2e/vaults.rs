@@ -650,3 +650,28 @@ async fn garbage_collection_honours_retention() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[tokio::test]
+async fn racing_uploads_cannot_pass_the_quota_together() {
+    let d = TestDaemon::start().await;
+    let t = d.owner_token().await;
+    d.init_identity(&t).await;
+    let quota = 3 << 20;
+    let vid = vault(&d, &t, "Tight", Some(quota)).await;
+    // Each fits alone; both together do not.
+    let (a, b) = tokio::join!(
+        upload(&d, &t, &vid, "/a.bin", pseudo_random(2 << 20, 101)),
+        upload(&d, &t, &vid, "/b.bin", pseudo_random(2 << 20, 202)),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 507]);
+    let v: Value = d
+        .get_auth(&format!("/vaults/{vid}"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v["byte_count"].as_u64().unwrap() <= quota, "{v}");
+    assert_eq!(v["file_count"], 1, "{v}");
+}

@@ -111,6 +111,16 @@ pub enum Parents {
     Only(Vec<String>),
 }
 
+/// What a new version holds.
+pub(super) struct NewVersion {
+    pub content_hash: String,
+    pub size: u64,
+    pub ids: Vec<BlockId>,
+    /// Plaintext size of each block.
+    pub sizes: Vec<u64>,
+    pub deleted: bool,
+}
+
 /// A version id: random, 128 bits.
 fn new_id() -> String {
     hex::encode(crate::identity::crypto::random_bytes::<16>())
@@ -205,12 +215,15 @@ impl Vaults {
             .commit(
                 vault_id,
                 path,
-                content_hash,
-                total,
-                &ids,
-                sizes,
-                false,
+                NewVersion {
+                    content_hash,
+                    size: total,
+                    ids,
+                    sizes,
+                    deleted: false,
+                },
                 parents,
+                vault.hard_quota,
             )
             .await;
         if committed.is_err() {
@@ -230,26 +243,45 @@ impl Vaults {
         .await;
     }
 
-    /// Record a new head of `path` whose parents are its current heads.
-    #[allow(clippy::too_many_arguments)]
+    /// Record `new` as a head of `path` replacing `parents`. With a
+    /// `quota`, the check that the vault stays within it runs inside the
+    /// commit's transaction, so uploads racing each other cannot pass it
+    /// together (the catalog has one writer).
     pub(super) async fn commit(
         &self,
         vault_id: &str,
         path: &str,
-        content_hash: String,
-        size: u64,
-        ids: &[BlockId],
-        sizes: Vec<u64>,
-        deleted: bool,
+        new: NewVersion,
         parents: Parents,
+        quota: Option<u64>,
     ) -> Result<FileVersion, VaultError> {
         let id = new_id();
         let (vid, p, vers) = (vault_id.to_owned(), path.to_owned(), id.clone());
+        let NewVersion {
+            content_hash,
+            size,
+            ids,
+            sizes,
+            deleted,
+        } = new;
         let blob: Vec<u8> = ids.iter().flat_map(|b| b.0).collect();
         let sizes = serde_json::to_string(&sizes).expect("numbers serialise");
-        self.catalog
+        let within_quota = self
+            .catalog
             .write(move |c| {
                 let tx = c.transaction()?;
+                if let Some(q) = quota.filter(|_| !deleted) {
+                    let others: i64 = tx.query_row(
+                        "SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
+                         WHERE h.vault_id = ?1 AND x.deleted = 0 AND h.path != ?2",
+                        [&vid, &p],
+                        |r| r.get(0),
+                    )?;
+                    let would_be = others as u64 + size;
+                    if would_be > q {
+                        return Ok(Err((q, would_be))); // dropping tx rolls back
+                    }
+                }
                 let parents: Vec<String> = match parents {
                     Parents::Heads => {
                         let mut s = tx.prepare("SELECT version_id FROM heads WHERE vault_id = ?1 AND path = ?2")?;
@@ -282,9 +314,16 @@ impl Vaults {
                     "INSERT INTO heads (vault_id, path, version_id) VALUES (?1, ?2, ?3)",
                     [&vid, &p, &vers],
                 )?;
-                tx.commit()
+                tx.commit().map(Ok)
             })
             .await?;
+        if let Err((hard_quota, would_be_size)) = within_quota {
+            return Err(VaultError::Quota {
+                vault_id: vault_id.to_owned(),
+                hard_quota,
+                would_be_size,
+            });
+        }
         self.version_by_id(&id).await
     }
 
@@ -442,17 +481,14 @@ impl Vaults {
     ) -> Result<FileVersion, VaultError> {
         self.writable(vault_id).await?;
         let head = self.live(vault_id, path).await?;
-        self.commit(
-            vault_id,
-            path,
-            head.content_hash,
-            0,
-            &[],
-            Vec::new(),
-            true,
-            parents,
-        )
-        .await
+        let tombstone = NewVersion {
+            content_hash: head.content_hash,
+            size: 0,
+            ids: Vec::new(),
+            sizes: Vec::new(),
+            deleted: true,
+        };
+        self.commit(vault_id, path, tombstone, parents, None).await
     }
 
     /// Make an earlier content the head again (a new version, so history
@@ -481,18 +517,15 @@ impl Vaults {
                 });
             }
         }
-        let ids = old.block_ids()?;
-        self.commit(
-            vault_id,
-            path,
-            old.content_hash,
-            old.size,
-            &ids,
-            old.block_sizes,
-            false,
-            Parents::Heads,
-        )
-        .await
+        let new = NewVersion {
+            ids: old.block_ids()?,
+            content_hash: old.content_hash,
+            size: old.size,
+            sizes: old.block_sizes,
+            deleted: false,
+        };
+        self.commit(vault_id, path, new, Parents::Heads, vault.hard_quota)
+            .await
     }
 
     /// Plan the read of bytes `[start, end)` of `version` (unlocked only).

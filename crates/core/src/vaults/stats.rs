@@ -197,18 +197,16 @@ impl Vaults {
             .into_iter()
             .find(|h| h.content_hash == content_hash)
             .ok_or(VaultError::VersionNotFound)?;
-        let ids = winner.block_ids()?;
-        self.commit(
-            vault_id,
-            path,
-            winner.content_hash,
-            winner.size,
-            &ids,
-            winner.block_sizes,
-            winner.deleted,
-            super::files::Parents::Heads,
-        )
-        .await
+        let new = super::files::NewVersion {
+            ids: winner.block_ids()?,
+            content_hash: winner.content_hash,
+            size: winner.size,
+            sizes: winner.block_sizes,
+            deleted: winner.deleted,
+        };
+        // Picking a side never fails for quota: both are already stored.
+        self.commit(vault_id, path, new, super::files::Parents::Heads, None)
+            .await
     }
 }
 
