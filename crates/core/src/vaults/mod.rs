@@ -175,19 +175,16 @@ impl Vaults {
         self.get(&id).await
     }
 
+    /// Every vault, by name (one query).
     pub async fn list(&self) -> Result<Vec<Vault>, VaultError> {
-        let ids: Vec<String> = self
+        let sql = select_vaults(true, "ORDER BY v.name");
+        Ok(self
             .catalog
-            .read(|c| {
-                let mut s = c.prepare("SELECT id FROM vaults ORDER BY name")?;
-                s.query_map([], |r| r.get(0))?.collect()
+            .read(move |c| {
+                let mut s = c.prepare(&sql)?;
+                s.query_map([], vault_from_row)?.collect()
             })
-            .await?;
-        let mut out = Vec::new();
-        for id in ids {
-            out.push(self.get(&id).await?);
-        }
-        Ok(out)
+            .await?)
     }
 
     pub async fn get(&self, id: &str) -> Result<Vault, VaultError> {
@@ -218,46 +215,10 @@ impl Vaults {
     }
 
     async fn fetch(&self, id: &str, counts: bool) -> Result<Vault, VaultError> {
-        let id = id.to_owned();
-        let counts_sql = if counts {
-            "(SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
-              WHERE h.vault_id = v.id AND x.deleted = 0),
-             (SELECT COUNT(DISTINCT h.path) FROM heads h JOIN versions x ON x.id = h.version_id
-              WHERE h.vault_id = v.id AND x.deleted = 0)"
-        } else {
-            "0, 0"
-        };
+        let (id, sql) = (id.to_owned(), select_vaults(counts, "WHERE v.id = ?1"));
         let vault = self
             .catalog
-            .read(move |c| {
-                c.query_row(
-                    &format!(
-                        "SELECT v.id, v.name, v.rf_target, v.hard_quota, v.created_ms, v.retention_days,
-                            v.folder, v.read_only, v.pinned, v.password_kdf IS NOT NULL, v.sync_paused,
-                            {counts_sql}
-                         FROM vaults v WHERE v.id = ?1"
-                    ),
-                    [id],
-                    |r| {
-                        Ok(Vault {
-                            id: r.get(0)?,
-                            name: r.get(1)?,
-                            rf_target: r.get(2)?,
-                            hard_quota: r.get::<_, Option<i64>>(3)?.map(|q| q as u64),
-                            created_ms: r.get(4)?,
-                            retention_days: r.get(5)?,
-                            folder: r.get(6)?,
-                            read_only: r.get(7)?,
-                            pinned: r.get(8)?,
-                            password_protected: r.get(9)?,
-                            sync_paused: r.get(10)?,
-                            byte_count: r.get::<_, i64>(11)? as u64,
-                            file_count: r.get::<_, i64>(12)? as u64,
-                        })
-                    },
-                )
-                .optional()
-            })
+            .read(move |c| c.query_row(&sql, [id], vault_from_row).optional())
             .await?;
         vault.ok_or(VaultError::NotFound)
     }
@@ -380,6 +341,42 @@ impl Vaults {
     pub fn forget_unlocked(&self) {
         self.unlocked_keys().clear();
     }
+}
+
+/// The query behind `Vault`s; without `counts`, byte and file counts
+/// (a pass over the vault's files) are left 0.
+fn select_vaults(counts: bool, tail: &str) -> String {
+    let counts = if counts {
+        "(SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
+          WHERE h.vault_id = v.id AND x.deleted = 0),
+         (SELECT COUNT(DISTINCT h.path) FROM heads h JOIN versions x ON x.id = h.version_id
+          WHERE h.vault_id = v.id AND x.deleted = 0)"
+    } else {
+        "0, 0"
+    };
+    format!(
+        "SELECT v.id, v.name, v.rf_target, v.hard_quota, v.created_ms, v.retention_days,
+            v.folder, v.read_only, v.pinned, v.password_kdf IS NOT NULL, v.sync_paused, {counts}
+         FROM vaults v {tail}"
+    )
+}
+
+fn vault_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vault> {
+    Ok(Vault {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        rf_target: r.get(2)?,
+        hard_quota: r.get::<_, Option<i64>>(3)?.map(|q| q as u64),
+        created_ms: r.get(4)?,
+        retention_days: r.get(5)?,
+        folder: r.get(6)?,
+        read_only: r.get(7)?,
+        pinned: r.get(8)?,
+        password_protected: r.get(9)?,
+        sync_paused: r.get(10)?,
+        byte_count: r.get::<_, i64>(11)? as u64,
+        file_count: r.get::<_, i64>(12)? as u64,
+    })
 }
 
 /// Seal a vault's key material under `wrap` for vault `id`.
