@@ -1,28 +1,14 @@
 // The desktop app's unlock window (#/unlock) in a real browser, on a fresh
 // daemon: create the passphrase, see the recovery phrase, confirm two of
 // its words, set the profile; then lock, fail once (the form shakes), and
-// unlock. Environment as for flows.mjs.
-import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+// unlock. Environment: browser.mjs.
+import { base, ticket, run, step } from "./browser.mjs";
 
-const base = process.env.HOLDFAST_URL;
-const artifacts = process.env.HOLDFAST_ARTIFACTS;
-mkdirSync(artifacts, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox"],
-});
-const page = await browser.newPage({ viewport: { width: 480, height: 760 } });
-page.setDefaultTimeout(15000);
-const problems = [];
-page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-const shot = (name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 const passphrase = "maple river quiet lantern 42";
 
-try {
-  console.log("step: create the passphrase");
-  await page.goto(`${base}/?bootstrap=${encodeURIComponent(process.env.HOLDFAST_TICKET)}#/unlock`);
+await run("first-run", { width: 480, height: 760 }, async ({ page, shot, api }) => {
+  step("create the passphrase");
+  await page.goto(`${base}/?bootstrap=${encodeURIComponent(ticket)}#/unlock`);
   await page.fill("#new-passphrase", passphrase);
   await page.fill("#new-passphrase-again", passphrase);
   const meter = await page.locator("#strength").evaluate((m) => m.value);
@@ -30,7 +16,7 @@ try {
   await shot("first-run-passphrase");
   await page.locator('#create-form button[type="submit"]').click();
 
-  console.log("step: the recovery phrase, then two of its words");
+  step("the recovery phrase, then two of its words");
   await page.locator("#recovery-phrase li").first().waitFor();
   const words = await page.locator("#recovery-phrase li").allTextContents();
   if (words.length !== 24) throw new Error(`${words.length} recovery words`);
@@ -44,23 +30,18 @@ try {
   }
   await page.locator('#confirm-words button[type="submit"]').click();
 
-  console.log("step: the profile");
+  step("the profile");
   await page.fill("#display-name", "Ada Lovelace");
   await page.fill("#username", "ada");
   await page.locator('#profile-form button[type="submit"]').click();
   await page.getByText("All set").waitFor();
-  const profile = await page.evaluate(async () => {
-    const token = sessionStorage.getItem("holdfast.token");
-    const headers = { authorization: `Bearer ${token}` };
-    const id = await (await fetch("/api/v1/identity", { headers })).json();
-    await fetch("/api/v1/identity/lock", { method: "POST", headers });
-    return id;
-  });
+  const profile = await (await api("/identity")).json();
+  await api("/identity/lock", { method: "POST" });
   if (profile.state !== "unlocked" || profile.profile?.display_name !== "Ada Lovelace") {
     throw new Error(`identity after setup: ${JSON.stringify(profile)}`);
   }
 
-  console.log("step: a wrong passphrase shakes, the right one unlocks");
+  step("a wrong passphrase shakes, the right one unlocks");
   await page.reload();
   await page.fill("#unlock-passphrase", "not my passphrase");
   await page.locator('#unlock-form button[type="submit"]').click();
@@ -72,12 +53,4 @@ try {
   await page.waitForFunction(() => !document.querySelector('#unlock-form button[type="submit"]').disabled, null, { timeout: 20000 });
   await page.locator('#unlock-form button[type="submit"]').click();
   await page.getByText("Unlocked.").first().waitFor();
-  if (problems.length) throw new Error(problems.join("\n"));
-  console.log("ok");
-} catch (e) {
-  await shot("first-run-failure").catch(() => {});
-  console.error(e.stack || String(e));
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+});

@@ -1,34 +1,9 @@
 // The web UI's user flows in a real browser (Debian's Chromium, headless),
-// against a test daemon the e2e suite started. Environment:
-//   HOLDFAST_URL        the daemon's base URL (http://127.0.0.1:PORT)
-//   HOLDFAST_TICKET     a one-shot bootstrap ticket
-//   HOLDFAST_ARTIFACTS  where screenshots go
-//   CHROMIUM            the browser (default /usr/bin/chromium)
+// against a test daemon the e2e suite started (environment: browser.mjs).
 // A link request is already waiting when this starts; the script answers it.
-import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { base, ticket, run, step } from "./browser.mjs";
 
-const base = process.env.HOLDFAST_URL;
-const ticket = process.env.HOLDFAST_TICKET;
-const artifacts = process.env.HOLDFAST_ARTIFACTS;
-mkdirSync(artifacts, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox"],
-});
-const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-const problems = [];
-page.on("console", (m) => {
-  if (m.type() === "error") problems.push(`console: ${m.text()}`);
-});
-page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-page.setDefaultTimeout(15000);
-const shot = (name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-const step = (name) => console.log(`step: ${name}`);
-
-try {
+await run("flows", { width: 1200, height: 800 }, async ({ page, shot, api }) => {
   step("bootstrap login");
   await page.goto(`${base}/?bootstrap=${encodeURIComponent(ticket)}`);
   await page.locator('nav a[href="#/home"]').waitFor();
@@ -36,11 +11,7 @@ try {
   await shot("home");
 
   step("the request's popup");
-  const pending = await page.evaluate(async () => {
-    const token = sessionStorage.getItem("holdfast.token");
-    const r = await fetch("/api/v1/approvals", { headers: { authorization: `Bearer ${token}` } });
-    return r.json();
-  });
+  const pending = await (await api("/approvals")).json();
   await page.goto(`${base}/#/popup/${pending[0].id}`);
   const card = page.locator(`article.approval[data-id="${pending[0].id}"]`);
   await card.waitFor();
@@ -83,21 +54,6 @@ try {
   await page.locator("#upload-input").setInputFiles({
     name: "hello.txt", mimeType: "text/plain", buffer: Buffer.from("second version, longer"),
   });
-  const token = await page.evaluate(() => {
-    for (const store of [sessionStorage, localStorage]) {
-      for (let i = 0; i < store.length; i++) {
-        const v = store.getItem(store.key(i));
-        if (v && /^[A-Za-z0-9_\-.]{20,}$/.test(v)) return v;
-      }
-    }
-    return null;
-  });
-  if (!token) throw new Error("no bearer in the page's storage");
-  const api = (path, init = {}) =>
-    fetch(`${base}/api/v1${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, ...(init.headers || {}) },
-    });
   const content = async () => (await api(`/vaults/${vaultId}/download/hello.txt`)).text();
   for (let i = 0; (await content()) !== "second version, longer"; i++) {
     if (i > 100) throw new Error("the second upload never landed");
@@ -127,12 +83,4 @@ try {
   await page.locator('#live-events li.event[data-type="file_updated"]').first().waitFor();
   await shot("activity");
 
-  if (problems.length) throw new Error(problems.join("\n"));
-  console.log("ok");
-} catch (e) {
-  await shot("failure").catch(() => {});
-  console.error(e.stack || String(e));
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+});

@@ -216,37 +216,42 @@ async fn folder_syncs_both_ways() {
     );
 }
 
-#[tokio::test]
-async fn racing_edits_become_a_conflict_not_an_overwrite() {
-    let d = TestDaemon::start().await;
-    let t = owner(&d).await;
+/// A folder-backed vault where `/plan.txt` was edited in the folder and
+/// through the API while sync was paused (so it has two heads once
+/// resumed), and `/gone.txt` was deleted in the folder but edited through
+/// the API. Answers the vault id, the folder, the API upload's FileJSON and
+/// the conflicted file's FileJSON.
+pub async fn conflicted_vault(
+    d: &TestDaemon,
+    t: &str,
+) -> (String, tempfile::TempDir, Value, Value) {
     let folder = tempfile::tempdir().unwrap();
     let root = folder.path();
     std::fs::write(root.join("plan.txt"), b"base").unwrap();
     std::fs::write(root.join("gone.txt"), b"base of the deleted one").unwrap();
-    let v = bound_vault(&d, &t, "Plans", root).await;
+    let v = bound_vault(d, t, "Plans", root).await;
     let vid = v["id"].as_str().unwrap().to_owned();
     eventually("the first scan", || async {
-        (listing(&d, &t, &vid).await.len() == 2).then_some(())
+        (listing(d, t, &vid).await.len() == 2).then_some(())
     })
     .await;
 
     // With sync paused, both sides change.
-    let resp = patch(&d, &t, &vid, json!({"sync_paused": true})).await;
+    let resp = patch(d, t, &vid, json!({"sync_paused": true})).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await.unwrap()["sync_paused"], true);
-    assert_eq!(status(&d, &t, &vid).await["paused"], true);
+    assert_eq!(status(d, t, &vid).await["paused"], true);
     std::fs::write(root.join("plan.txt"), b"my local edit").unwrap();
-    let remote = upload(&d, &t, &vid, "/plan.txt", b"an edit from elsewhere").await;
+    let remote = upload(d, t, &vid, "/plan.txt", b"an edit from elsewhere").await;
     std::fs::remove_file(root.join("gone.txt")).unwrap();
-    upload(&d, &t, &vid, "/gone.txt", b"edited elsewhere").await;
+    upload(d, t, &vid, "/gone.txt", b"edited elsewhere").await;
 
     // On resume neither edit is lost.
-    let resp = patch(&d, &t, &vid, json!({"sync_paused": false})).await;
+    let resp = patch(d, t, &vid, json!({"sync_paused": false})).await;
     assert_eq!(resp.status(), 200);
     let file = eventually("the conflict", || async {
         let f: Value = d
-            .get_auth(&format!("/vaults/{vid}/files/plan.txt"), &t)
+            .get_auth(&format!("/vaults/{vid}/files/plan.txt"), t)
             .await
             .json()
             .await
@@ -254,9 +259,32 @@ async fn racing_edits_become_a_conflict_not_an_overwrite() {
         (!f["conflicts"].as_array().unwrap().is_empty()).then_some(f)
     })
     .await;
+    (vid, folder, remote, file)
+}
+
+#[tokio::test]
+async fn racing_edits_become_a_conflict_not_an_overwrite() {
+    let d = TestDaemon::start().await;
+    let t = owner(&d).await;
+    let (vid, folder, remote, file) = conflicted_vault(&d, &t).await;
+    let root = folder.path();
     let mine = blake3::hash(b"my local edit").to_hex().to_string();
     assert_eq!(file["content_hash"], mine, "{file}");
     assert_eq!(file["conflicts"], json!([remote["content_hash"]]), "{file}");
+    // The listing says so too.
+    let list: Value = d
+        .get_auth(&format!("/vaults/{vid}/files"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "/plan.txt")
+        .unwrap();
+    assert_eq!(row["conflicts"], file["conflicts"], "{list}");
     // The folder keeps the local edit; the other side is one version away.
     assert_eq!(
         std::fs::read(root.join("plan.txt")).unwrap(),

@@ -96,6 +96,11 @@ fn workspace() -> PathBuf {
 /// ticket, and run `tests/ui/<script>` against the daemon; panics with its
 /// output when it fails.
 async fn run_browser_script(d: &TestDaemon, script: &str) -> String {
+    run_browser_script_with(d, script, &[]).await
+}
+
+/// As `run_browser_script`, with extra environment for the script.
+async fn run_browser_script_with(d: &TestDaemon, script: &str, env: &[(&str, &str)]) -> String {
     static SETUP: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     let ui = workspace().join("tests/ui");
     SETUP
@@ -123,6 +128,7 @@ async fn run_browser_script(d: &TestDaemon, script: &str) -> String {
         .env("HOLDFAST_URL", d.base_url())
         .env("HOLDFAST_TICKET", ticket["ticket"].as_str().unwrap())
         .env("HOLDFAST_ARTIFACTS", artifacts())
+        .envs(env.iter().copied())
         .kill_on_drop(true)
         .output();
     let out = tokio::time::timeout(Duration::from_secs(180), run)
@@ -181,4 +187,29 @@ async fn browser_first_run_creates_the_identity_then_unlocks() {
     let id: Value = d.get_auth("/identity", &t).await.json().await.unwrap();
     assert_eq!(id["state"], "unlocked", "{id}");
     assert_eq!(id["profile"]["username"], "ada", "{id}");
+}
+
+#[tokio::test]
+async fn browser_resolves_a_conflict() {
+    let (d, t) = ready().await;
+    let (vid, folder, remote, _) = crate::folders::conflicted_vault(&d, &t).await;
+    let keep = remote["content_hash"].as_str().unwrap();
+    run_browser_script_with(
+        &d,
+        "conflict.mjs",
+        &[
+            ("HOLDFAST_VAULT", &vid),
+            ("HOLDFAST_PATH", "/plan.txt"),
+            ("HOLDFAST_KEEP", keep),
+        ],
+    )
+    .await;
+    // The kept side is written back into the folder.
+    let path = folder.path().join("plan.txt");
+    crate::harness::eventually("the kept side in the folder", || async {
+        std::fs::read(&path)
+            .ok()
+            .filter(|b| b == b"an edit from elsewhere")
+    })
+    .await;
 }

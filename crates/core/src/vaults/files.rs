@@ -388,16 +388,28 @@ impl Vaults {
         prefix: &str,
         include_deleted: bool,
     ) -> Result<Vec<FileVersion>, VaultError> {
+        let list = self.listing(vault_id, prefix, include_deleted).await?;
+        Ok(list.into_iter().map(|(v, _)| v).collect())
+    }
+
+    /// Current files under `prefix`, by path, each with the content hashes
+    /// of its other heads (a conflict) if any. A file whose newest head is
+    /// a tombstone counts as deleted.
+    pub async fn listing(
+        &self,
+        vault_id: &str,
+        prefix: &str,
+        include_deleted: bool,
+    ) -> Result<Vec<(FileVersion, Vec<String>)>, VaultError> {
         self.settings(vault_id).await?;
-        let mut out: Vec<FileVersion> = Vec::new();
+        let mut out: Vec<(FileVersion, Vec<String>)> = Vec::new();
         for v in self.heads_under(vault_id, prefix).await? {
-            if out.last().is_some_and(|l| l.path == v.path) {
-                continue; // newest head only
-            }
-            if include_deleted || !v.deleted {
-                out.push(v);
+            match out.last_mut() {
+                Some((newest, others)) if newest.path == v.path => others.push(v.content_hash),
+                _ => out.push((v, Vec::new())),
             }
         }
+        out.retain(|(v, _)| include_deleted || !v.deleted);
         Ok(out)
     }
 

@@ -107,11 +107,11 @@ pub async fn list(
     let prefix =
         paths::normalize_prefix(q.path.as_deref().unwrap_or("/")).map_err(ApiError::bad_request)?;
     let deleted = matches!(q.include_deleted.as_deref(), Some("1" | "true"));
-    let files = state.vaults.files(&vault_id, &prefix, deleted).await?;
+    let files = state.vaults.listing(&vault_id, &prefix, deleted).await?;
     Ok(Json(
         files
             .into_iter()
-            .map(|v| file_json(v, Vec::new()))
+            .map(|(v, conflicts)| file_json(v, conflicts))
             .collect(),
     ))
 }
