@@ -37,6 +37,14 @@ impl KdfParams {
         }
     }
 
+    /// `derive` on the blocking pool: Argon2id takes a third of a second
+    /// and must not hold up the async runtime.
+    pub async fn derive_blocking(self, passphrase: Zeroizing<String>) -> Result<Key, String> {
+        tokio::task::spawn_blocking(move || self.derive(&passphrase))
+            .await
+            .map_err(|e| e.to_string())?
+    }
+
     pub fn derive(&self, passphrase: &str) -> Result<Key, String> {
         let salt = hex::decode(&self.salt_hex).map_err(|e| e.to_string())?;
         let params =

@@ -433,10 +433,8 @@ fn backoff_after(failures: u32) -> Duration {
 }
 
 async fn derive_blocking(kdf: KdfParams, passphrase: String) -> Result<Key, IdentityError> {
-    let passphrase = Zeroizing::new(passphrase);
-    tokio::task::spawn_blocking(move || kdf.derive(&passphrase))
+    kdf.derive_blocking(Zeroizing::new(passphrase))
         .await
-        .map_err(|e| IdentityError::Kdf(e.to_string()))?
         .map_err(IdentityError::Kdf)
 }
 

@@ -22,11 +22,9 @@ fn validate_password(p: &str) -> Result<(), VaultError> {
     Ok(())
 }
 
-/// Argon2id off the async runtime (it takes a third of a second).
-async fn derive(kdf: KdfParams, password: String) -> Result<crypto::Key, VaultError> {
-    tokio::task::spawn_blocking(move || kdf.derive(&password))
+async fn derive(kdf: KdfParams, password: &str) -> Result<crypto::Key, VaultError> {
+    kdf.derive_blocking(zeroize::Zeroizing::new(password.to_owned()))
         .await
-        .map_err(|e| VaultError::Io(std::io::Error::other(e)))?
         .map_err(|e| VaultError::Corrupt(format!("vault password parameters: {e}")))
 }
 
@@ -57,7 +55,7 @@ impl Vaults {
             Some(p) => {
                 let kdf = KdfParams::fresh();
                 let json = serde_json::to_string(&kdf).expect("params serialise");
-                let pw_key = derive(kdf, p.to_owned()).await?;
+                let pw_key = derive(kdf, p).await?;
                 (
                     crypto::seal(&pw_key, key.as_ref(), &password_ad(id)),
                     Some(json),
@@ -112,7 +110,7 @@ impl Vaults {
             let kdf: KdfParams = serde_json::from_str(&kdf)
                 .map_err(|_| VaultError::Corrupt("vault password parameters".into()))?;
             let material = unwrap_material(&wrap, &id, &wrapped)?;
-            let pw_key = derive(kdf, password.to_owned()).await?;
+            let pw_key = derive(kdf, password).await?;
             if let Some(key) = crypto::open(&pw_key, &material, &password_ad(&id)) {
                 self.unlocked_keys().insert(id.clone(), to_key(&key)?);
                 opened.push(id);
