@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::catalog::{Catalog, CatalogError};
-use crate::vaults::paths::is_under;
+use crate::vaults::paths;
 
 /// A file's size and modification time as the scanner sees them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +33,14 @@ pub(super) async fn load(
     prefix: &str,
 ) -> Result<HashMap<String, Base>, CatalogError> {
     let vid = vault_id.to_owned();
-    let rows: Vec<(String, Base)> = catalog
+    let (under, params) = paths::under_sql("path", prefix, 2);
+    catalog
         .read(move |c| {
-            let mut s = c.prepare(
-                "SELECT path, version_id, present, size, mtime_ns FROM folder_files WHERE vault_id = ?1",
-            )?;
-            s.query_map([vid], |r| {
+            let mut s = c.prepare(&format!(
+                "SELECT path, version_id, present, size, mtime_ns FROM folder_files
+                 WHERE vault_id = ?1 AND {under}"
+            ))?;
+            let row = |r: &rusqlite::Row<'_>| {
                 let present: bool = r.get(2)?;
                 let stat = Stat {
                     size: r.get::<_, i64>(3)? as u64,
@@ -51,14 +53,12 @@ pub(super) async fn load(
                         disk: present.then_some(stat),
                     },
                 ))
-            })?
-            .collect()
+            };
+            let params = std::iter::once(vid).chain(params);
+            s.query_map(rusqlite::params_from_iter(params), row)?
+                .collect()
         })
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|(p, _)| is_under(p, prefix))
-        .collect())
+        .await
 }
 
 /// Apply a batch of changes in one transaction.

@@ -145,29 +145,33 @@ async fn pass(
     if full {
         ctx.status.walked.store(disk.len() as u64, Relaxed);
     }
-    let under = |p: &str| prefixes.iter().any(|x| is_under(p, x));
-    let bases = match base::load(&ctx.catalog, &ctx.vault_id, "/").await {
-        Ok(b) => b,
-        Err(e) => {
-            ctx.status.error(format!("reading the sync base: {e}"));
-            return Ok(());
-        }
-    };
+    // Only the touched parts of the catalog: a save in a big folder must
+    // not read every file's row.
+    let mut bases = HashMap::new();
     let mut heads: HashMap<String, Vec<FileVersion>> = HashMap::new();
-    match ctx.vaults.heads_under(&ctx.vault_id, "/").await {
-        Ok(list) => {
-            for v in list.into_iter().filter(|v| under(&v.path)) {
-                heads.entry(v.path.clone()).or_default().push(v);
+    for prefix in outermost(prefixes) {
+        match base::load(&ctx.catalog, &ctx.vault_id, prefix).await {
+            Ok(b) => bases.extend(b),
+            Err(e) => {
+                ctx.status.error(format!("reading the sync base: {e}"));
+                return Ok(());
             }
         }
-        Err(e) => {
-            ctx.status.error(format!("reading the catalog: {e}"));
-            return Ok(());
+        match ctx.vaults.heads_under(&ctx.vault_id, prefix).await {
+            Ok(list) => {
+                for v in list {
+                    heads.entry(v.path.clone()).or_default().push(v);
+                }
+            }
+            Err(e) => {
+                ctx.status.error(format!("reading the catalog: {e}"));
+                return Ok(());
+            }
         }
     }
     let paths: BTreeSet<String> = disk
         .keys()
-        .chain(bases.keys().filter(|p| under(p)))
+        .chain(bases.keys())
         .chain(heads.keys())
         .filter(|p| !rules.ignored(p, false))
         .cloned()
@@ -221,6 +225,15 @@ async fn pass(
     Ok(())
 }
 
+/// The prefixes not already inside another one (so no path is read twice).
+fn outermost(prefixes: &[String]) -> Vec<&str> {
+    prefixes
+        .iter()
+        .filter(|p| !prefixes.iter().any(|q| q != *p && is_under(p, q)))
+        .map(String::as_str)
+        .collect()
+}
+
 fn count(ctx: &Ctx, outcome: Outcome) {
     let s = &ctx.status;
     match outcome {
@@ -246,5 +259,20 @@ fn count(ctx: &Ctx, outcome: Outcome) {
 async fn flush(ctx: &Ctx, ops: Vec<BaseOp>) {
     if let Err(e) = base::apply(&ctx.catalog, &ctx.vault_id, ops).await {
         ctx.status.error(format!("recording the sync base: {e}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outermost;
+
+    #[test]
+    fn nested_hints_are_read_once() {
+        let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            outermost(&p(&["/a", "/a/b", "/ab", "/c/d"])),
+            ["/a", "/ab", "/c/d"]
+        );
+        assert_eq!(outermost(&p(&["/a/b", "/"])), ["/"]);
     }
 }

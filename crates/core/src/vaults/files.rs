@@ -421,25 +421,25 @@ impl Vaults {
         prefix: &str,
     ) -> Result<Vec<FileVersion>, VaultError> {
         let vid = vault_id.to_owned();
-        let all: Vec<FileVersion> = self
+        let (under, params) = super::paths::under_sql("h.path", prefix, 2);
+        Ok(self
             .catalog
             .read(move |c| {
                 let mut s = c.prepare(&format!(
                     "SELECT {} FROM heads h JOIN versions v ON v.id = h.version_id
-                     WHERE h.vault_id = ?1 ORDER BY v.path, v.created_ms DESC, v.rowid DESC",
+                     WHERE h.vault_id = ?1 AND {under}
+                     ORDER BY v.path, v.created_ms DESC, v.rowid DESC",
                     COLUMNS
                         .split(", ")
                         .map(|c| format!("v.{c}"))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))?;
-                s.query_map([vid], from_row)?.collect()
+                let params = std::iter::once(vid).chain(params);
+                s.query_map(rusqlite::params_from_iter(params), from_row)?
+                    .collect()
             })
-            .await?;
-        Ok(all
-            .into_iter()
-            .filter(|v| super::paths::is_under(&v.path, prefix))
-            .collect())
+            .await?)
     }
 
     /// Every version of `path`, newest first.

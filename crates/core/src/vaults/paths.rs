@@ -42,6 +42,25 @@ pub fn is_under(path: &str, prefix: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// SQL for "`column` is `prefix` or below it", using the column's index:
+/// everything under `/a` sorts from `/a/` up to (not including) `/a0`, as
+/// `0` follows `/` in byte order. Answers the condition and its
+/// parameters (numbered from `first`); `/` matches everything.
+pub fn under_sql(column: &str, prefix: &str, first: usize) -> (String, Vec<String>) {
+    if prefix == "/" {
+        return ("1".into(), Vec::new());
+    }
+    let (a, b, c) = (first, first + 1, first + 2);
+    (
+        format!("({column} = ?{a} OR ({column} >= ?{b} AND {column} < ?{c}))"),
+        vec![
+            prefix.to_owned(),
+            format!("{prefix}/"),
+            format!("{prefix}0"),
+        ],
+    )
+}
+
 /// A `?path=` prefix filter: like a path, but `/` (everything) is allowed.
 pub fn normalize_prefix(raw: &str) -> Result<String, String> {
     if raw.split('/').all(str::is_empty) {
@@ -53,6 +72,37 @@ pub fn normalize_prefix(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_ranges_match_is_under() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t (p TEXT PRIMARY KEY)")
+            .unwrap();
+        let all = [
+            "/a", "/a/b", "/a/b/c", "/a b", "/a-b", "/a0", "/ab", "/b", "/a/ä",
+        ];
+        for p in all {
+            c.execute("INSERT INTO t VALUES (?1)", [p]).unwrap();
+        }
+        for prefix in ["/", "/a", "/a/b", "/a b", "/zz"] {
+            let (cond, params) = under_sql("p", prefix, 1);
+            let mut s = c
+                .prepare(&format!("SELECT p FROM t WHERE {cond} ORDER BY p"))
+                .unwrap();
+            let got: Vec<String> = s
+                .query_map(rusqlite::params_from_iter(params), |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let mut want: Vec<String> = all
+                .iter()
+                .filter(|p| is_under(p, prefix))
+                .map(|p| p.to_string())
+                .collect();
+            want.sort();
+            assert_eq!(got, want, "prefix {prefix}");
+        }
+    }
 
     #[test]
     fn normalises_and_refuses_tricks() {
