@@ -22,6 +22,8 @@ struct Items {
     lock: MenuItem<Wry>,
     pending: MenuItem<Wry>,
     pause: CheckMenuItem<Wry>,
+    /// The icon shown, so it is decoded and set only when it changes.
+    shown: std::sync::Mutex<Option<Look>>,
 }
 
 /// Which icon the tray shows.
@@ -104,6 +106,7 @@ pub fn build(app: &AppHandle, session: &Session) -> tauri::Result<()> {
         lock,
         pending,
         pause,
+        shown: std::sync::Mutex::new(Some(Look::Locked)),
     });
     refresh(app, session);
     Ok(())
@@ -169,8 +172,15 @@ async fn pause_sync(session: Arc<Session>, paused: bool) {
 
 fn refresh(app: &AppHandle, session: &Session) {
     let (unlocked, pending) = (session.is_unlocked(), session.pending());
+    let now = look(unlocked, pending);
+    let changed = app.try_state::<Items>().is_none_or(|items| {
+        let mut shown = items.shown.lock().unwrap_or_else(|p| p.into_inner());
+        shown.replace(now) != Some(now)
+    });
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        let _ = tray.set_icon(Some(icon(look(unlocked, pending))));
+        if changed {
+            let _ = tray.set_icon(Some(icon(now)));
+        }
         let tip = match (unlocked, pending) {
             (_, n) if n > 0 => format!("Holdfast: {}", pending_label(n).to_lowercase()),
             (true, _) => "Holdfast: unlocked".into(),
@@ -207,7 +217,12 @@ pub async fn follow(app: AppHandle, session: Arc<Session>) {
                     let _ = w.close();
                 }
             }
-            _ => {}
+            "identity_state" => {}
+            // A missed stretch of events: look at everything again.
+            _ if event.is_null() => {}
+            // File and vault events (thousands during a folder scan) do
+            // not change the tray.
+            _ => continue,
         }
         refresh(&app, &session);
     }
