@@ -407,12 +407,32 @@ async fn binding_checks_the_folder_and_survives_restarts() {
     let s = status(&d, &t, &vid).await;
     assert_eq!(s["errors"], 0, "{s}");
 
-    // Unbinding keeps the folder's files and stops syncing.
+    // Unbinding keeps the folder's files and stops syncing it: neither a
+    // local file nor an API upload crosses any more. Binding another folder
+    // then checks everything out there, which shows the upload was handled.
     let resp = patch(&d, &t, &vid, json!({"folder": null})).await;
     assert_eq!(resp.json::<Value>().await.unwrap()["folder"], Value::Null);
+    std::fs::write(root.join("local-after.txt"), b"not taken in").unwrap();
     upload(&d, &t, &vid, "/after.txt", b"not written back").await;
+    let other = tempfile::tempdir().unwrap();
+    let resp = patch(
+        &d,
+        &t,
+        &vid,
+        json!({"folder": other.path().to_str().unwrap()}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    eventually("the checkout into the new folder", || async {
+        std::fs::read(other.path().join("after.txt")).ok()
+    })
+    .await;
     assert!(root.join("offline.txt").exists());
-    let s = status(&d, &t, &vid).await;
-    assert_eq!(s["folder"], Value::Null);
     assert!(!root.join("after.txt").exists());
+    assert!(
+        !listing(&d, &t, &vid)
+            .await
+            .contains(&"/local-after.txt".to_owned())
+    );
+    assert!(!other.path().join("local-after.txt").exists());
 }

@@ -220,3 +220,77 @@ async fn read_only_vaults_refuse_changes() {
     assert_eq!(v["pinned"], true);
     assert_eq!(upload(&d, &t, &vid, "/new.txt", b"x").await.status(), 200);
 }
+
+#[tokio::test]
+async fn vault_lock_routes_refuse_bad_input() {
+    let d = TestDaemon::start().await;
+    let t = d.owner_token().await;
+    d.init_identity(&t).await;
+    // A create whose password is refused keeps no half-made vault.
+    assert_error(
+        d.post_auth("/vaults", &t, json!({"name": "A", "password": "short"}))
+            .await,
+        400,
+    )
+    .await;
+    let all: Value = d.get_auth("/vaults", &t).await.json().await.unwrap();
+    assert_eq!(all, json!([]));
+    let v = create(&d, &t, json!({"name": "A"})).await;
+    let vid = v["id"].as_str().unwrap().to_owned();
+
+    for body in [
+        json!({}),
+        json!({"password": 7}),
+        json!({"password": "x".repeat(2000)}),
+    ] {
+        assert_error(d.post_auth("/vaults/unlock", &t, body).await, 400).await;
+    }
+    assert_error(
+        d.post_auth(
+            &format!("/vaults/{vid}/lock"),
+            &t,
+            json!({"password": ["no"]}),
+        )
+        .await,
+        400,
+    )
+    .await;
+    for body in [
+        json!({"password": "short"}),
+        json!({"password": 12345678}),
+        json!({"sync_paused": "yes"}),
+        json!({"folder": 3}),
+    ] {
+        assert_error(patch(&d, &t, &vid, body).await, 400).await;
+    }
+    // Still unprotected after all that.
+    let v: Value = d
+        .get_auth(&format!("/vaults/{vid}"), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["password_protected"], false);
+
+    // With Holdfast locked, vault passwords cannot be tried or set.
+    assert_eq!(
+        d.post_auth("/identity/lock", &t, json!({})).await.status(),
+        204
+    );
+    assert_error(
+        d.post_auth("/vaults/unlock", &t, json!({"password": "whatever it is"}))
+            .await,
+        403,
+    )
+    .await;
+    assert_error(
+        d.post_auth(
+            &format!("/vaults/{vid}/lock"),
+            &t,
+            json!({"password": "a good password"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+}
