@@ -33,9 +33,14 @@ await run("flows", { width: 1200, height: 800 }, async ({ page, shot, api }) => 
     (el) => !el.disabled,
     await approve.elementHandle(),
   );
+  // The link prompt lets the user choose what the app may read.
+  await request.getByLabel("Your display name").check();
   await shot("approval");
   await approve.click();
   await page.locator("article.approval").first().waitFor({ state: "detached" });
+  const apps = await (await api("/apps")).json();
+  const scopes = JSON.stringify(apps.map((a) => a.scopes));
+  if (scopes !== '[["display_name"]]') throw new Error(`the app got scopes ${scopes}`);
 
   step("create a vault and upload");
   await page.goto(`${base}/#/vaults`);

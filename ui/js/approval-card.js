@@ -5,7 +5,7 @@
 // by the desktop app's popup window.
 
 import { api } from './api.js';
-import { h, facts, uid } from './dom.js';
+import { h, facts, uid, checkbox } from './dom.js';
 import { showError, notify } from './alerts.js';
 import * as fmt from './format.js';
 
@@ -26,10 +26,16 @@ const REMEMBER = [
 
 const APPROVE_DELAY_MS = 1000;
 
+const SCOPE_LABELS = {
+  display_name: 'Your display name',
+  username: 'Your username',
+  profile_picture: 'Your profile picture',
+};
+
 function appLine(who) {
   const notes = [];
   if (who.unregistered) notes.push('not registered yet: approving registers it');
-  if (who.legacy) notes.push('older app, identified by name only');
+  if (!who.verified) notes.push('identified only by what it claims: any program could send this name');
   if (who.pid) notes.push(`process ${who.pid}`);
   return [who.app_name || '—', who.client_id ? h('span', { class: 'muted', text: ` (${who.client_id})` }) : null,
     notes.length ? h('small', { class: 'note', text: notes.join(' · ') }) : null];
@@ -61,7 +67,8 @@ function preview(a) {
 /** Keep a card's queued state and deadline in step with the daemon. */
 export function updateCard(card, a) {
   card.classList.toggle('queued', a.state === 'queued');
-  card.dataset.deadline = String(a.deadline_ms);
+  // Queued requests have no deadline yet: their time starts on screen.
+  card.dataset.deadline = a.deadline_ms == null ? '' : String(a.deadline_ms);
 }
 
 /** A card for request `a`; onAnswered(card, decision) runs after the daemon took the answer. */
@@ -76,8 +83,16 @@ export function approvalCard(a, onAnswered) {
       h('select', { id, name: 'remember' },
         REMEMBER.map(([s, label]) => h('option', { value: String(s), text: label }))));
   }
+  // For a link, the user picks which profile fields the app may read.
+  let scopes = null;
+  const d = a.details || {};
+  if (a.kind === 'link' && Array.isArray(d.scopes_offered)) {
+    const current = new Set(d.scopes || []);
+    scopes = h('fieldset', { class: 'scopes' }, h('legend', { text: 'It may read' }),
+      d.scopes_offered.map((s) => checkbox(SCOPE_LABELS[s] || s, { value: s, name: 'scope', checked: current.has(s) }).wrap));
+  }
   const left = h('span', { class: 'time-left' });
-  const bar = h('progress', { max: Math.max(1, a.deadline_ms - a.created_ms), value: 0, 'aria-hidden': 'true' });
+  const bar = h('progress', { max: Math.max(1, a.timeout_ms || 1), value: 0, 'aria-hidden': 'true' });
   const who = a.requester || {};
   const card = h('article', { class: 'approval card', 'data-id': a.id, 'aria-labelledby': titleId },
     h('h3', { id: titleId }, h('strong', { text: who.app_name || 'An app' }), ` ${VERBS[a.kind] || `asks for “${a.kind}”`}`),
@@ -85,13 +100,15 @@ export function approvalCard(a, onAnswered) {
     facts([
       ['App', appLine(who)],
       ['Program', who.exe ? h('code', { class: 'wrap', text: who.exe }) : 'Unknown'],
+      ['Web page', who.origin ? h('code', { class: 'wrap', text: who.origin }) : undefined],
       ['Reason', a.reason || 'No reason given'],
     ]),
     preview(a),
+    scopes,
     h('p', { class: 'deadline' }, bar, ' ', left),
     remember,
     h('div', { class: 'actions' }, deny, approve));
-  card.dataset.created = String(a.created_ms);
+  card.dataset.timeout = String(a.timeout_ms || 0);
   updateCard(card, a);
   // Approve only after a second: no approving by a stray click or key.
   setTimeout(() => {
@@ -114,6 +131,7 @@ export function approvalCard(a, onAnswered) {
     const body = { decision: 'allow' };
     const seconds = Number(card.querySelector('select[name="remember"]')?.value || 0);
     if (seconds > 0) body.remember_s = seconds;
+    if (scopes) body.scopes = [...scopes.querySelectorAll('input[name="scope"]:checked')].map((i) => i.value);
     answer(body);
   });
   return card;
@@ -121,11 +139,15 @@ export function approvalCard(a, onAnswered) {
 
 /** Update a card's countdown; past the deadline it can no longer be answered. */
 export function tickCard(card, now = Date.now()) {
-  const deadline = Number(card.dataset.deadline);
-  const total = deadline - Number(card.dataset.created);
-  const leftMs = deadline - now;
   const bar = card.querySelector('progress');
   const text = card.querySelector('.time-left');
+  const total = Number(card.dataset.timeout);
+  if (card.dataset.deadline === '') {
+    text.textContent = `${fmt.duration(total)} to answer once it is its turn`;
+    bar.value = total;
+    return;
+  }
+  const leftMs = Number(card.dataset.deadline) - now;
   if (leftMs <= 0) {
     text.textContent = 'Timed out';
     bar.value = 0;

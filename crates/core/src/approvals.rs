@@ -5,7 +5,8 @@
 //! Rules: ids are random 128-bit; each answer settles exactly one request;
 //! per app at most one request is open (shown) and five more wait behind it,
 //! beyond which callers are told to retry later; a request not answered by its
-//! deadline times out; locking the identity denies everything pending; a
+//! deadline times out, and the deadline counts from when the request reaches
+//! the screen (a queued one waits its turn first); locking the identity denies everything pending; a
 //! request whose caller went away is withdrawn.
 
 use std::collections::VecDeque;
@@ -47,8 +48,11 @@ impl ApprovalKind {
 pub struct Requester {
     pub app_name: String,
     pub client_id: Option<String>,
-    /// Registered app that authenticates by client_id alone.
-    pub legacy: bool,
+    /// The app proved itself with its app token; otherwise it is identified
+    /// only by what it claims (client_id, Origin) and its executable.
+    pub verified: bool,
+    /// The browser origin the request came from, if any.
+    pub origin: Option<String>,
     /// The app is not registered yet (approving a link registers it).
     pub unregistered: bool,
     pub pid: Option<u32>,
@@ -84,15 +88,43 @@ pub struct ApprovalView {
     pub details: Value,
     pub grant_allowed: bool,
     pub created_ms: i64,
-    pub deadline_ms: i64,
+    /// How long the user has once the request is on screen.
+    pub timeout_ms: i64,
+    /// When it reached the screen; null while queued.
+    pub opened_ms: Option<i64>,
+    /// `opened_ms + timeout_ms`; null while queued.
+    pub deadline_ms: Option<i64>,
     /// `open` (on screen) or `queued` (behind another request of the same app).
     pub state: &'static str,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl ApprovalView {
+    fn open_now(&mut self) {
+        let now = now_ms();
+        self.state = "open";
+        self.opened_ms = Some(now);
+        self.deadline_ms = Some(now + self.timeout_ms);
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Allow { remember_s: Option<u64> },
+    Allow {
+        remember_s: Option<u64>,
+        /// For a link: the profile scopes the user chose to share.
+        scopes: Option<Vec<String>>,
+    },
     Deny,
+}
+
+impl Decision {
+    /// Allow, with nothing remembered and no scopes chosen.
+    pub fn allow() -> Self {
+        Decision::Allow {
+            remember_s: None,
+            scopes: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,6 +150,8 @@ struct Pending {
     view: ApprovalView,
     app_key: String,
     tx: Option<oneshot::Sender<Outcome>>,
+    /// Tells a queued request's caller that its deadline has started.
+    opened: Option<oneshot::Sender<()>>,
 }
 
 #[derive(Default)]
@@ -154,42 +188,47 @@ impl Approvals {
         let id = hex::encode(crate::identity::crypto::random_bytes::<16>());
         let app_key = new.requester.app_key();
         let created_ms = now_ms();
-        let (tx, rx) = oneshot::channel();
+        let (tx, mut rx) = oneshot::channel();
+        let (opened_tx, opened_rx) = oneshot::channel();
+        let queued;
         {
             let mut q = self.queue();
             let same_app: Vec<&Pending> = q.iter().filter(|p| p.app_key == app_key).collect();
             if same_app.len() > MAX_QUEUED_PER_APP {
                 let soonest = same_app
                     .iter()
-                    .map(|p| p.view.deadline_ms)
+                    .filter_map(|p| p.view.deadline_ms)
                     .min()
                     .unwrap_or(created_ms);
                 let retry_after_s = ((soonest - created_ms).max(1000) as u64).div_ceil(1000);
                 return Err(ApprovalError::Busy { retry_after_s });
             }
-            let state = if same_app.is_empty() {
-                "open"
-            } else {
-                "queued"
-            };
+            queued = !same_app.is_empty();
             self.events.publish(
                 "approval_requested",
                 serde_json::json!({ "id": id, "kind": new.kind, "app_name": new.requester.app_name }),
             );
+            let mut view = ApprovalView {
+                id: id.clone(),
+                kind: new.kind,
+                requester: new.requester,
+                reason: new.reason,
+                details: new.details,
+                grant_allowed: new.grant_allowed,
+                created_ms,
+                timeout_ms: new.timeout.as_millis() as i64,
+                opened_ms: None,
+                deadline_ms: None,
+                state: "queued",
+            };
+            if !queued {
+                view.open_now();
+            }
             q.push_back(Pending {
-                view: ApprovalView {
-                    id: id.clone(),
-                    kind: new.kind,
-                    requester: new.requester,
-                    reason: new.reason,
-                    details: new.details,
-                    grant_allowed: new.grant_allowed,
-                    created_ms,
-                    deadline_ms: created_ms + new.timeout.as_millis() as i64,
-                    state,
-                },
+                view,
                 app_key,
                 tx: Some(tx),
+                opened: queued.then_some(opened_tx),
             });
             self.publish_count(q.len());
         }
@@ -199,12 +238,27 @@ impl Approvals {
             broker: self.clone(),
             id: id.clone(),
         };
+        if queued {
+            // Wait for the turn on screen (or an answer, or a lock) before
+            // the deadline starts.
+            tokio::select! {
+                outcome = &mut rx => return Self::settle(outcome),
+                _ = opened_rx => {}
+            }
+        }
         match tokio::time::timeout(new.timeout, rx).await {
-            Ok(Ok(Outcome::Decided(Decision::Deny))) => Err(ApprovalError::Denied),
-            Ok(Ok(Outcome::Decided(d))) => Ok(d),
-            Ok(Ok(Outcome::Locked)) => Err(ApprovalError::Locked),
-            Ok(Err(_)) => Err(ApprovalError::Locked),
+            Ok(outcome) => Self::settle(outcome),
             Err(_) => Err(ApprovalError::Timeout),
+        }
+    }
+
+    fn settle(
+        outcome: Result<Outcome, oneshot::error::RecvError>,
+    ) -> Result<Decision, ApprovalError> {
+        match outcome {
+            Ok(Outcome::Decided(Decision::Deny)) => Err(ApprovalError::Denied),
+            Ok(Outcome::Decided(d)) => Ok(d),
+            Ok(Outcome::Locked) | Err(_) => Err(ApprovalError::Locked),
         }
     }
 
@@ -264,7 +318,14 @@ impl Approvals {
         if removed.view.state == "open"
             && let Some(next) = q.iter_mut().find(|p| p.app_key == removed.app_key)
         {
-            next.view.state = "open";
+            next.view.open_now();
+            if let Some(opened) = next.opened.take() {
+                let _ = opened.send(());
+            }
+            self.events.publish(
+                "approval_opened",
+                serde_json::json!({ "id": next.view.id, "kind": next.view.kind }),
+            );
         }
         self.publish_count(q.len());
     }
@@ -319,17 +380,17 @@ mod tests {
         assert_eq!(list[0].state, "open");
         assert_eq!(list[1].state, "queued");
         assert_eq!(list[0].id.len(), 32);
-        b.answer(&list[0].id, Decision::Allow { remember_s: None })
-            .unwrap();
+        b.answer(&list[0].id, Decision::allow()).unwrap();
         assert_eq!(
             b.list().len(),
             1,
             "answered requests leave the queue at once"
         );
         assert_eq!(b.list()[0].state, "open", "the next one comes to the front");
+        assert!(b.list()[0].deadline_ms.is_some());
         b.answer(&list[1].id, Decision::Deny).unwrap();
         let r = [t1.await.unwrap(), t2.await.unwrap()];
-        assert!(r.contains(&Ok(Decision::Allow { remember_s: None })));
+        assert!(r.contains(&Ok(Decision::allow())));
         assert!(r.contains(&Err(ApprovalError::Denied)));
         assert!(matches!(
             b.answer(&list[0].id, Decision::Deny),
@@ -380,6 +441,33 @@ mod tests {
         let second = rx.recv().await.unwrap();
         assert_eq!(second["type"], "approval_resolved");
         assert_eq!(second["id"], first["id"]);
+    }
+
+    #[tokio::test]
+    async fn a_queued_request_gets_its_whole_time_once_on_screen() {
+        let b = Approvals::new(EventBus::new());
+        let (b1, b2) = (b.clone(), b.clone());
+        let first =
+            tokio::spawn(async move { b1.request(ask(ApprovalKind::Sign, "a", 600)).await });
+        wait_for_len(&b, 1).await;
+        let second =
+            tokio::spawn(async move { b2.request(ask(ApprovalKind::Sign, "a", 600)).await });
+        wait_for_len(&b, 2).await;
+        let first_created = b.list()[0].created_ms;
+        let queued = b.list()[1].clone();
+        assert_eq!(queued.state, "queued");
+        assert_eq!(queued.deadline_ms, None, "no deadline while queued");
+        // The first times out unanswered; only then does the second's clock start.
+        assert_eq!(first.await.unwrap(), Err(ApprovalError::Timeout));
+        let shown = b
+            .get(&queued.id)
+            .expect("still pending after the first timed out");
+        assert_eq!(shown.state, "open");
+        let opened = shown.opened_ms.unwrap();
+        assert!(opened >= first_created + 600, "opened when the first left");
+        assert_eq!(shown.deadline_ms, Some(opened + 600));
+        b.answer(&queued.id, Decision::allow()).unwrap();
+        assert_eq!(second.await.unwrap(), Ok(Decision::allow()));
     }
 
     #[tokio::test]

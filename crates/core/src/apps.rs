@@ -1,10 +1,12 @@
 //! Apps the user knows, their links to the identity, and timed grants.
 //!
 //! An app is identified by its client_id, but a client_id is public, so it
-//! is not proof: at link approval the app receives its own secret
-//! (`app_token`, stored only as a hash) and presents it as a bearer on every
-//! request that touches its data. Apps registered as `legacy` (old SDKs)
-//! still work with client_id alone, and the UI says so.
+//! is not proof. At link approval the app receives its own secret
+//! (`app_token`, stored only as a hash). Apps written against the IPC spec
+//! alone never send it: they are identified as the spec's clients are
+//! (client_id, Origin, executable, all shown in prompts) and signing always
+//! asks. Once an app has presented its token it is *bound*: from then on its
+//! client_id alone is refused, so apps that opt in get the stronger proof.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +26,8 @@ pub struct App {
     pub name: String,
     pub scopes: Vec<String>,
     pub allowed_origins: Vec<String>,
-    pub legacy: bool,
+    /// The app has presented its token: client_id alone no longer proves it.
+    pub token_bound: bool,
     pub created_ms: i64,
 }
 
@@ -38,6 +41,16 @@ pub struct Link {
     pub signature: String,
     pub exe: Option<String>,
     pub created_ms: i64,
+}
+
+/// What an approved link records.
+pub struct NewLink<'a> {
+    pub client_id: &'a str,
+    pub app_name: &'a str,
+    pub app_key: &'a AgentPubKey,
+    pub vault_key: &'a AgentPubKey,
+    pub signature_b64: &'a str,
+    pub exe: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,15 +67,21 @@ pub struct Grant {
 pub enum AppAuth {
     /// A live link's app token.
     Token { client_id: String, link_id: String },
-    /// client_id alone, accepted because the app is registered as legacy.
-    Legacy { client_id: String },
+    /// client_id alone: the app has never presented its token (the spec's
+    /// clients). Anyone could claim it, so it never skips a prompt.
+    ClientId { client_id: String },
 }
 
 impl AppAuth {
     pub fn client_id(&self) -> &str {
         match self {
-            AppAuth::Token { client_id, .. } | AppAuth::Legacy { client_id } => client_id,
+            AppAuth::Token { client_id, .. } | AppAuth::ClientId { client_id } => client_id,
         }
+    }
+
+    /// Proven by the app's own secret.
+    pub fn verified(&self) -> bool {
+        matches!(self, AppAuth::Token { .. })
     }
 }
 
@@ -72,7 +91,7 @@ pub enum AppError {
     MissingClientId,
     #[error("client_id is not registered")]
     UnknownClientId,
-    #[error("this app must present its app token (Authorization: Bearer)")]
+    #[error("this app has used its app token before; present it (Authorization: Bearer)")]
     MissingToken,
     #[error("invalid app token")]
     BadToken,
@@ -100,22 +119,13 @@ pub struct AppSpec {
     pub scopes: Vec<String>,
     #[serde(default)]
     pub allowed_origins: Vec<String>,
-    #[serde(default)]
-    pub legacy: bool,
 }
 
 impl AppSpec {
     pub fn validate(&self) -> Result<(), AppError> {
         validate_client_id(&self.client_id)?;
         validate_name(&self.name)?;
-        for s in &self.scopes {
-            if !SCOPES.contains(&s.as_str()) {
-                return Err(AppError::Invalid(format!(
-                    "unknown scope {s:?}; scopes are {}",
-                    SCOPES.join(", ")
-                )));
-            }
-        }
+        validate_scopes(&self.scopes)?;
         if self.allowed_origins.len() > 16 {
             return Err(AppError::Invalid("at most 16 allowed origins".into()));
         }
@@ -124,6 +134,18 @@ impl AppSpec {
         }
         Ok(())
     }
+}
+
+pub fn validate_scopes(scopes: &[String]) -> Result<(), AppError> {
+    for s in scopes {
+        if !SCOPES.contains(&s.as_str()) {
+            return Err(AppError::Invalid(format!(
+                "unknown scope {s:?}; scopes are {}",
+                SCOPES.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 pub fn validate_client_id(id: &str) -> Result<(), AppError> {
@@ -174,12 +196,12 @@ fn app_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<App> {
         name: r.get(1)?,
         scopes: serde_json::from_str(&r.get::<_, String>(2)?).unwrap_or_default(),
         allowed_origins: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
-        legacy: r.get(4)?,
+        token_bound: r.get::<_, Option<i64>>(4)?.is_some(),
         created_ms: r.get(5)?,
     })
 }
 
-const APP_COLUMNS: &str = "client_id, name, scopes, origins, legacy, created_ms";
+const APP_COLUMNS: &str = "client_id, name, scopes, origins, token_bound_ms, created_ms";
 const LINK_COLUMNS: &str =
     "id, client_id, app_name, app_agent_pub_key, vault_agent_pub_key, signature, exe, created_ms";
 
@@ -235,7 +257,7 @@ impl Apps {
             name: spec.name,
             scopes: spec.scopes,
             allowed_origins: spec.allowed_origins,
-            legacy: spec.legacy,
+            token_bound: false,
             created_ms: now_ms(),
         };
         let row = app.clone();
@@ -243,15 +265,13 @@ impl Apps {
             .catalog
             .write(move |c| {
                 c.execute(
-                    &format!(
-                        "INSERT OR IGNORE INTO apps ({APP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                    ),
+                    "INSERT OR IGNORE INTO apps (client_id, name, scopes, origins, legacy, created_ms)
+                     VALUES (?1, ?2, ?3, ?4, 0, ?5)",
                     rusqlite::params![
                         row.client_id,
                         row.name,
                         serde_json::to_string(&row.scopes).expect("strings serialise"),
                         serde_json::to_string(&row.allowed_origins).expect("strings serialise"),
-                        row.legacy,
                         row.created_ms
                     ],
                 )
@@ -263,7 +283,7 @@ impl Apps {
         Ok(app)
     }
 
-    /// Replace an app's name, scopes, origins and legacy flag.
+    /// Replace an app's name, scopes and origins.
     pub async fn update(&self, spec: AppSpec) -> Result<App, AppError> {
         spec.validate()?;
         let s = spec.clone();
@@ -271,13 +291,12 @@ impl Apps {
             .catalog
             .write(move |c| {
                 c.execute(
-                    "UPDATE apps SET name = ?2, scopes = ?3, origins = ?4, legacy = ?5 WHERE client_id = ?1",
+                    "UPDATE apps SET name = ?2, scopes = ?3, origins = ?4 WHERE client_id = ?1",
                     rusqlite::params![
                         s.client_id,
                         s.name,
                         serde_json::to_string(&s.scopes).expect("strings serialise"),
                         serde_json::to_string(&s.allowed_origins).expect("strings serialise"),
-                        s.legacy
                     ],
                 )
             })
@@ -342,6 +361,17 @@ impl Apps {
             if client_id.is_some_and(|c| c != owner) {
                 return Err(AppError::BadToken);
             }
+            // From its first token on, the app's client_id alone is no proof.
+            let bound = owner.clone();
+            self.catalog
+                .write(move |c| {
+                    c.execute(
+                        "UPDATE apps SET token_bound_ms = ?2
+                         WHERE client_id = ?1 AND token_bound_ms IS NULL",
+                        rusqlite::params![bound, now_ms()],
+                    )
+                })
+                .await?;
             return Ok(AppAuth::Token {
                 client_id: owner,
                 link_id,
@@ -352,26 +382,35 @@ impl Apps {
             .ok_or(AppError::MissingClientId)?;
         match self.get(client_id).await? {
             None => Err(AppError::UnknownClientId),
-            Some(app) if app.legacy => Ok(AppAuth::Legacy {
+            Some(app) if app.token_bound => Err(AppError::MissingToken),
+            Some(app) => Ok(AppAuth::ClientId {
                 client_id: app.client_id,
             }),
-            Some(_) => Err(AppError::MissingToken),
         }
     }
 
     /// Record an approved link, registering the app if it is new, and mint
     /// the app's token. Re-linking the same key replaces the old link.
+    /// `scopes`, when the user chose them in the prompt, replace the app's.
     pub async fn add_link(
         &self,
-        client_id: &str,
-        app_name: &str,
-        app_key: &AgentPubKey,
-        vault_key: &AgentPubKey,
-        signature_b64: &str,
-        exe: Option<String>,
+        new: NewLink<'_>,
+        scopes: Option<Vec<String>>,
     ) -> Result<(Link, String), AppError> {
+        let NewLink {
+            client_id,
+            app_name,
+            app_key,
+            vault_key,
+            signature_b64,
+            exe,
+        } = new;
         validate_client_id(client_id)?;
         validate_name(app_name)?;
+        if let Some(s) = &scopes {
+            validate_scopes(s)?;
+        }
+        let scopes = scopes.map(|s| serde_json::to_string(&s).expect("strings serialise"));
         let token = secret::random_token();
         let hash = SecretHash::of(&token);
         let link = Link {
@@ -389,11 +428,16 @@ impl Apps {
             .write(move |c| {
                 let tx = c.transaction()?;
                 tx.execute(
-                    &format!(
-                        "INSERT OR IGNORE INTO apps ({APP_COLUMNS}) VALUES (?1, ?2, '[]', '[]', 0, ?3)"
-                    ),
+                    "INSERT OR IGNORE INTO apps (client_id, name, scopes, origins, legacy, created_ms)
+                     VALUES (?1, ?2, '[]', '[]', 0, ?3)",
                     rusqlite::params![l.client_id, l.app_name, l.created_ms],
                 )?;
+                if let Some(scopes) = &scopes {
+                    tx.execute(
+                        "UPDATE apps SET scopes = ?2 WHERE client_id = ?1",
+                        [&l.client_id, scopes],
+                    )?;
+                }
                 tx.execute(
                     "DELETE FROM links WHERE client_id = ?1 AND app_agent_pub_key = ?2",
                     [&l.client_id, &l.app_agent_pub_key],
@@ -430,6 +474,21 @@ impl Apps {
                     "SELECT {LINK_COLUMNS} FROM links ORDER BY created_ms"
                 ))?;
                 s.query_map([], link_from_row)?.collect()
+            })
+            .await?)
+    }
+
+    /// The registered apps whose links were approved for this executable.
+    pub async fn apps_linked_from(&self, exe: &str) -> Result<Vec<App>, AppError> {
+        let exe = exe.to_owned();
+        Ok(self
+            .catalog
+            .read(move |c| {
+                let mut s = c.prepare(&format!(
+                    "SELECT {APP_COLUMNS} FROM apps WHERE client_id IN
+                     (SELECT client_id FROM links WHERE exe = ?1) ORDER BY client_id"
+                ))?;
+                s.query_map([exe], app_from_row)?.collect()
             })
             .await?)
     }

@@ -60,15 +60,13 @@ async fn init_lock_unlock_apps_and_approvals() {
 
     let o = run(
         &d,
-        &[
-            "apps", "add", "old_app", "Old App", "--legacy", "--scope", "username",
-        ],
+        &["apps", "add", "old_app", "Old App", "--scope", "username"],
         None,
     );
     assert!(o.status.success(), "{}", text(&o));
     let o = run(&d, &["apps"], None);
     assert!(
-        text(&o).contains("old_app") && text(&o).contains("legacy"),
+        text(&o).contains("old_app") && text(&o).contains("identified by client_id only"),
         "{}",
         text(&o)
     );

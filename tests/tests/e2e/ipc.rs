@@ -115,7 +115,22 @@ async fn status_reports_lock_state_and_scoped_profile() {
     let s: Value = with_token(token).await.unwrap().json().await.unwrap();
     assert_eq!(s["display_name"], "Ada");
     assert!(s["username"].is_null(), "username scope not granted");
-    assert_error(with_token("not-a-token").await.unwrap(), 401).await;
+    // A stale token is no error: the caller is just not known.
+    let stale = with_token("not-a-token").await.unwrap();
+    assert_eq!(stale.status(), 200);
+    let s: Value = stale.json().await.unwrap();
+    assert!(s["display_name"].is_null() && s["unlocked"] == true, "{s}");
+    // The app has used its token, so its client_id (or program) alone no
+    // longer reads its profile fields.
+    let s: Value = d
+        .ipc_get("/status?client_id=chess_app")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(s["display_name"].is_null(), "{s}");
+    let s: Value = d.ipc_get("/status").await.json().await.unwrap();
+    assert!(s["display_name"].is_null(), "{s}");
 
     d.post_auth("/identity/lock", &t, json!({})).await;
     let s: Value = d.ipc_get("/status").await.json().await.unwrap();
@@ -220,8 +235,18 @@ async fn link_errors() {
         .await
         .unwrap();
     assert_eq!(s["linked"], false);
+    // Without a client_id the key is looked up in any app.
+    let s: Value = d
+        .ipc_get(&format!("/link-status?app_agent_pub_key={key}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["linked"], false);
     let resp = d.ipc_get("/link-status?app_agent_pub_key=x").await;
-    assert_eq!(ipc_error(resp).await, (400, "missing_client_id".into()));
+    assert_eq!(ipc_error(resp).await, (400, "invalid_request".into()));
+    let resp = d.ipc_get("/link-status?client_id=a").await;
+    assert_eq!(ipc_error(resp).await, (400, "invalid_request".into()));
 }
 
 /// (status, error code) of an IPC error, checking its shape.
@@ -256,11 +281,8 @@ async fn authenticate_with_and_without_challenge() {
         .unwrap()
         .as_secs() as i64;
     assert!((now_s - signed_at).abs() < 60, "signed_at is in seconds");
-    verify(
-        key,
-        format!("nonce-123:{signed_at}").as_bytes(),
-        r["signature"].as_str().unwrap(),
-    );
+    // The signature covers the challenge's bytes, as the spec reads.
+    verify(key, b"nonce-123", r["signature"].as_str().unwrap());
 
     let req = d.ipc_post("/authenticate", json!({"app_name": "Desk"}));
     let answer = d.answer(&t, "auth", json!({"decision": "allow"}));
@@ -300,7 +322,9 @@ async fn sign_prompts_unless_granted_and_refuses_link_payloads() {
     let answer = d.answer(&t, "sign", json!({"decision": "allow"}));
     let (resp, prompt) = tokio::join!(req, answer);
     assert_eq!(prompt["details"]["text"], "move e2e4");
-    assert_eq!(prompt["grant_allowed"], true);
+    assert_eq!(prompt["grant_allowed"], true, "the app proved itself");
+    assert_eq!(prompt["requester"]["verified"], true);
+    assert_eq!(prompt["requester"]["client_id"], "chess_app");
     let s: Value = resp.json().await.unwrap();
     verify(
         s["agent_pub_key"].as_str().unwrap(),
@@ -389,7 +413,15 @@ async fn revocation_from_either_side() {
     let token_a = a["app_token"].as_str().unwrap();
     let token_b = b["app_token"].as_str().unwrap();
 
-    // Without the app token: refused (the client_id alone is no proof).
+    // Once the app has used a token, its client_id alone is no proof.
+    let resp = d
+        .http
+        .get(d.ipc_url("/backup/list"))
+        .bearer_auth(token_b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
     let resp = d
         .ipc_post(
             "/revoke-identity",

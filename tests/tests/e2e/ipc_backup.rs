@@ -1,5 +1,5 @@
 //! `/backup*` over IPC: per-app encryption, rotation, labels, limits,
-//! locked-after-unlock behaviour, legacy apps and the user's export.
+//! locked-after-unlock behaviour, token binding and the user's export.
 
 use serde_json::{Value, json};
 
@@ -156,9 +156,37 @@ async fn apps_see_only_their_own_backups() {
 }
 
 #[tokio::test]
-async fn client_id_alone_is_no_proof_unless_legacy() {
+async fn client_id_alone_works_until_the_app_uses_its_token() {
     let (d, t) = ready().await;
-    app(&d, &t, "modern", 1).await;
+    let token = app(&d, &t, "modern", 1).await;
+    // Never presented its token: the client_id identifies it, as the spec's
+    // clients are identified.
+    let resp = d
+        .ipc_post(
+            "/backup",
+            json!({"client_id": "modern", "app_name": "M", "data": {"k": 1}}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let list: Value = d
+        .ipc_get("/backup/list?client_id=modern")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total_backups"], 1);
+    let apps: Value = d.get_auth("/apps", &t).await.json().await.unwrap();
+    assert_eq!(apps[0]["token_bound"], false);
+
+    // Its first use of the token binds it: the client_id alone is refused.
+    let resp = d
+        .ipc_post_as(
+            "/backup",
+            &token,
+            json!({"app_name": "M", "label": "tok", "data": {"k": 2}}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
     let resp = d
         .ipc_post(
             "/backup",
@@ -166,6 +194,11 @@ async fn client_id_alone_is_no_proof_unless_legacy() {
         )
         .await;
     assert_eq!(ipc_error(resp).await, (401, "missing_app_token".into()));
+    let resp = d.ipc_get("/backup/list?client_id=modern").await;
+    assert_eq!(ipc_error(resp).await, (401, "missing_app_token".into()));
+    let apps: Value = d.get_auth("/apps", &t).await.json().await.unwrap();
+    assert_eq!(apps[0]["token_bound"], true, "shown to the user");
+
     let resp = d
         .ipc_post(
             "/backup",
@@ -177,38 +210,6 @@ async fn client_id_alone_is_no_proof_unless_legacy() {
         .ipc_post("/backup", json!({"app_name": "M", "data": {}}))
         .await;
     assert_eq!(ipc_error(resp).await, (400, "missing_client_id".into()));
-
-    // A legacy app registered by the user works with its client_id.
-    let resp = d
-        .post_auth(
-            "/apps",
-            &t,
-            json!({"client_id": "oldie", "name": "Old App", "legacy": true}),
-        )
-        .await;
-    assert_eq!(resp.status(), 201);
-    let resp = d
-        .ipc_post(
-            "/backup",
-            json!({"client_id": "oldie", "app_name": "Old App", "data": {"k": 1}}),
-        )
-        .await;
-    assert_eq!(resp.status(), 200);
-    let list: Value = d
-        .ipc_get("/backup/list?client_id=oldie")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["total_backups"], 1);
-    let apps: Value = d.get_auth("/apps", &t).await.json().await.unwrap();
-    let oldie = apps
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["client_id"] == "oldie")
-        .unwrap();
-    assert_eq!(oldie["legacy"], true, "shown as legacy to the user");
 }
 
 #[tokio::test]

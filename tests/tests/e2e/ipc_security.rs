@@ -94,11 +94,22 @@ async fn origins_must_be_registered_and_are_echoed_never_star() {
 }
 
 #[tokio::test]
-async fn writes_need_json() {
+async fn browser_writes_need_json_native_ones_need_not() {
     let d = TestDaemon::start().await;
+    let t = d.owner_token().await;
+    let resp = d
+        .post_auth(
+            "/apps",
+            &t,
+            json!({"client_id": "web", "name": "Web", "allowed_origins": ["https://app.example"]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    // From a page, text/plain would skip the CORS preflight: refused.
     let resp = d
         .http
         .post(d.ipc_url("/authenticate"))
+        .header("origin", "https://app.example")
         .header("content-type", "text/plain")
         .body("{\"app_name\":\"x\"}")
         .send()
@@ -108,6 +119,25 @@ async fn writes_need_json() {
         ipc_error(resp).await,
         (415, "unsupported_media_type".into())
     );
+    // A native app may send its JSON the way `curl -d` does: it reaches the
+    // handler (which finds the vault not set up).
+    let resp = d
+        .http
+        .post(d.ipc_url("/authenticate"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("{\"app_name\":\"x\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ipc_error(resp).await, (403, "vault_locked".into()));
+    let resp = d
+        .http
+        .post(d.ipc_url("/authenticate"))
+        .body("[1, 2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ipc_error(resp).await, (400, "invalid_request".into()));
     let resp = d
         .http
         .post(d.ipc_url("/authenticate"))

@@ -14,6 +14,7 @@ mod identity;
 mod ipc;
 mod ipc_backup;
 mod ipc_security;
+mod ipc_spec_client;
 mod lifecycle;
 mod logs;
 mod openapi;

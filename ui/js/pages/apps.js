@@ -56,7 +56,9 @@ export async function render(ctx) {
     return h('li', { class: 'row app', 'data-client-id': app.client_id },
       h('div', { class: 'row-main' },
         h('strong', { text: app.name }),
-        app.legacy ? h('span', { class: 'badge warn', text: 'Legacy' }) : null,
+        app.token_bound
+          ? h('span', { class: 'badge ok', text: 'Proves itself with its token' })
+          : h('span', { class: 'badge warn', text: 'Identified by client ID only' }),
         h('div', { class: 'muted' }, h('code', { text: app.client_id }), ` · added ${fmt.when(app.created_ms)}`),
         h('div', { class: 'muted', text: scopes }),
         app.allowed_origins.length
@@ -95,12 +97,11 @@ export async function render(ctx) {
       tag: 'textarea', rows: 2, placeholder: 'https://app.example', spellcheck: false,
     });
     const scopeBoxes = SCOPES.map(([value, label]) => checkbox(label, { value }));
-    const legacy = checkbox('Older app that cannot send a token (legacy)');
     const submit = h('button', { type: 'submit', class: 'primary', text: 'Register' });
     const form = h('form', { id: 'new-app-form', class: 'stack' },
       name.wrap, id.wrap,
       h('fieldset', {}, h('legend', { text: 'It may read' }), scopeBoxes.map((c) => c.wrap)),
-      origins.wrap, legacy.wrap,
+      origins.wrap,
       h('div', { class: 'actions' }, submit));
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -111,7 +112,6 @@ export async function render(ctx) {
             name: name.input.value.trim(),
             scopes: scopeBoxes.filter((c) => c.input.checked).map((c) => c.input.value),
             allowed_origins: origins.input.value.split(/\s+/).filter(Boolean),
-            legacy: legacy.input.checked,
           });
           notify(`${name.input.value.trim()} registered.`);
           form.reset();

@@ -26,6 +26,10 @@ enum Action {
         /// (where the request allows it, e.g. signing).
         #[arg(long, value_name = "SECONDS")]
         remember: Option<u64>,
+        /// For a link: a profile field the app may read (display_name,
+        /// username, profile_picture); repeatable.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
     },
     /// Deny one request.
     Deny { id: String },
@@ -45,15 +49,18 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<()> {
                     println!("No requests waiting.");
                 }
                 for a in items {
-                    let left = (a["deadline_ms"].as_i64().unwrap_or(0)
-                        - holdfast_core::time::now_ms())
-                        / 1000;
+                    let left = match a["deadline_ms"].as_i64() {
+                        Some(d) => format!(
+                            "{}s left",
+                            ((d - holdfast_core::time::now_ms()) / 1000).max(0)
+                        ),
+                        None => "queued".to_owned(),
+                    };
                     println!(
-                        "{}  {:<5} {:<24} {}s left  {}{}",
+                        "{}  {:<5} {:<24} {left}  {}{}",
                         a["id"].as_str().unwrap_or(""),
                         a["kind"].as_str().unwrap_or(""),
                         a["requester"]["app_name"].as_str().unwrap_or(""),
-                        left.max(0),
                         a["reason"].as_str().unwrap_or(""),
                         a["requester"]["exe"]
                             .as_str()
@@ -62,11 +69,16 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<()> {
                     );
                 }
             }),
-        Action::Allow { id, remember } => owner
+        Action::Allow {
+            id,
+            remember,
+            scopes,
+        } => owner
             .call::<Value>(
                 Method::POST,
                 &format!("/approvals/{id}"),
-                Some(json!({"decision": "allow", "remember_s": remember})),
+                Some(json!({"decision": "allow", "remember_s": remember,
+                            "scopes": (!scopes.is_empty()).then_some(scopes)})),
             )
             .await
             .map(|_| println!("Allowed.")),

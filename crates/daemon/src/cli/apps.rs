@@ -30,9 +30,6 @@ enum Action {
         /// Browser origin it may call from (e.g. https://app.example); repeatable.
         #[arg(long = "origin")]
         origins: Vec<String>,
-        /// The app authenticates by client_id alone (old SDKs).
-        #[arg(long)]
-        legacy: bool,
     },
     /// Forget an app, its links and grants.
     Remove { client_id: String },
@@ -70,10 +67,10 @@ pub async fn run(args: AppsArgs) -> anyhow::Result<()> {
                         a["client_id"].as_str().unwrap_or(""),
                         a["name"].as_str().unwrap_or(""),
                         a["scopes"],
-                        if a["legacy"] == true {
-                            "  (legacy: client_id only)"
+                        if a["token_bound"] == true {
+                            "  (proves itself with its app token)"
                         } else {
-                            ""
+                            "  (identified by client_id only)"
                         }
                     );
                 }
@@ -83,7 +80,6 @@ pub async fn run(args: AppsArgs) -> anyhow::Result<()> {
                 name,
                 scopes,
                 origins,
-                legacy,
             } => {
                 owner
                     .call::<Value>(
@@ -91,7 +87,7 @@ pub async fn run(args: AppsArgs) -> anyhow::Result<()> {
                         "/apps",
                         Some(
                             json!({"client_id": client_id, "name": name, "scopes": scopes,
-                                    "allowed_origins": origins, "legacy": legacy}),
+                                    "allowed_origins": origins}),
                         ),
                     )
                     .await?;

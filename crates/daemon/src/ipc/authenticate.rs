@@ -1,8 +1,12 @@
 //! `POST /authenticate`: a desktop app asks the user to log in with their
-//! identity. With a challenge, the vault signs `"<challenge>:<signed_at>"`
-//! (UTF-8; `signed_at` in Unix seconds) so the signature is bound to its time.
+//! identity. With a challenge, the vault signs the challenge's UTF-8 bytes,
+//! exactly as the spec reads ("challenge-to-sign"): the app chose the
+//! challenge, so it can verify the signature with nothing else. `signed_at`
+//! (Unix seconds) says when; it is not covered by the signature. The worked
+//! example is in docs/ipc.md and a test checks it.
 
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
 use axum::{Extension, Json};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -13,7 +17,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::error::{IpcErrorBody, IpcResult};
-use super::extract::{IpcJson, bounded, require_unlocked};
+use super::extract::{IpcJson, bounded, identify, origin, require_unlocked};
 use super::guard::PeerSocket;
 use super::prompt::{Ask, ask};
 use super::status::did_of;
@@ -23,7 +27,7 @@ use crate::state::AppState;
 pub struct AuthenticateRequest {
     pub app_name: String,
     pub client_id: Option<String>,
-    /// Up to 1024 characters; signed with the time if given.
+    /// Up to 1024 characters; its UTF-8 bytes are signed if given.
     pub challenge: Option<String>,
     /// Shown in the approval prompt.
     pub reason: Option<String>,
@@ -34,16 +38,11 @@ pub struct AuthenticateResponse {
     pub success: bool,
     pub did: String,
     pub agent_pub_key: String,
-    /// Base64 Ed25519 signature of `"<challenge>:<signed_at>"`; only with a challenge.
+    /// Base64 Ed25519 signature of the challenge's UTF-8 bytes; only with a challenge.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_at: Option<i64>,
-}
-
-/// The message an authentication signature covers.
-pub fn signed_message(challenge: &str, signed_at: i64) -> String {
-    format!("{challenge}:{signed_at}")
 }
 
 /// Ask the user to authenticate this app (60 s to answer).
@@ -57,6 +56,7 @@ pub fn signed_message(challenge: &str, signed_at: i64) -> String {
 pub async fn authenticate(
     State(state): State<AppState>,
     Extension(peer): Extension<PeerSocket>,
+    headers: HeaderMap,
     IpcJson(req): IpcJson<AuthenticateRequest>,
 ) -> IpcResult<Json<AuthenticateResponse>> {
     apps::validate_name(&req.app_name)?;
@@ -74,13 +74,24 @@ pub async fn authenticate(
         .map(|r| bounded("reason", r, 500))
         .transpose()?;
     require_unlocked(&state)?;
+    // The client_id is optional and may be of an app not registered yet;
+    // only a presented token makes the request verified.
+    let verified = if headers.contains_key(header::AUTHORIZATION) {
+        identify(&state, &headers, req.client_id.as_deref())
+            .await?
+            .is_some_and(|a| a.verified())
+    } else {
+        false
+    };
     ask(
         &state,
         peer,
         Ask {
             kind: ApprovalKind::Auth,
-            app_name: &req.app_name,
+            app_name: Some(&req.app_name),
             client_id: req.client_id.as_deref(),
+            verified,
+            origin: origin(&headers),
             reason,
             details: json!({ "challenge": challenge }),
             grant_allowed: false,
@@ -90,9 +101,7 @@ pub async fn authenticate(
     let (signature, signed_at, key) = match challenge {
         Some(c) => {
             let signed_at = holdfast_core::time::now_ms() / 1000;
-            let (key, sig) = state
-                .identity
-                .sign(signed_message(c, signed_at).as_bytes())?;
+            let (key, sig) = state.identity.sign(c.as_bytes())?;
             (Some(STANDARD.encode(sig.to_bytes())), Some(signed_at), key)
         }
         None => {

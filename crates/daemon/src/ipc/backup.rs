@@ -1,6 +1,7 @@
 //! `/backup*`: each app's encrypted backups. They work while the vault is
 //! locked, once it has been unlocked in this session (the backup keys stay in
-//! memory). An app sees and touches only its own backups.
+//! memory). An app touches only its own backups; the spec's `/backup/list`
+//! without a caller lists every app's backups, metadata only.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{IpcError, IpcErrorBody, IpcResult};
-use super::extract::{IpcJson, IpcQuery, app_auth, bounded};
+use super::extract::{IpcJson, IpcQuery, app_auth, bounded, identify};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -92,7 +93,7 @@ pub async fn backup(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// For legacy apps without a token.
+    /// Optional (not in the spec): list only this app's backups.
     pub client_id: Option<String>,
 }
 
@@ -177,17 +178,22 @@ pub fn group(metas: Vec<BackupMeta>) -> BackupList {
     }
 }
 
-/// This app's backups, newest first.
+/// Backups, newest first, metadata only: every app's as the spec lists
+/// them, or only the caller's when it names itself (app token or client_id).
 #[utoipa::path(get, path = "/backup/list", tag = "ipc", params(ListQuery),
-    responses((status = 200, body = BackupList), (status = 401, body = IpcErrorBody)))]
+    responses((status = 200, body = BackupList), (status = 400, body = IpcErrorBody),
+        (status = 401, body = IpcErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     IpcQuery(q): IpcQuery<ListQuery>,
 ) -> IpcResult<Json<BackupList>> {
-    let auth = app_auth(&state, &headers, q.client_id.as_deref()).await?;
+    let auth = identify(&state, &headers, q.client_id.as_deref()).await?;
     Ok(Json(group(
-        state.backups.list(Some(auth.client_id())).await?,
+        state
+            .backups
+            .list(auth.as_ref().map(|a| a.client_id()))
+            .await?,
     )))
 }
 

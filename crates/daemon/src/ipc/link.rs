@@ -16,7 +16,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{IpcError, IpcErrorBody, IpcResult};
-use super::extract::{IpcJson, IpcQuery, app_auth, bounded, require_unlocked};
+use super::extract::{IpcJson, IpcQuery, bounded, identify, origin, require_unlocked};
 use super::guard::PeerSocket;
 use super::prompt::{Ask, ask};
 use crate::state::AppState;
@@ -36,7 +36,9 @@ pub struct LinkResponse {
     pub vault_agent_pub_key: String,
     /// Base64 Ed25519 signature over the sorted 78-byte key pair.
     pub vault_signature: String,
-    /// This app's secret: present it as `Authorization: Bearer` from now on.
+    /// This app's secret (not in the spec). Apps that present it as
+    /// `Authorization: Bearer` get a stronger binding: from their first use
+    /// of it on, their client_id alone is refused.
     pub app_token: String,
 }
 
@@ -92,32 +94,51 @@ pub async fn link_identity(
             "this origin is not registered for this app",
         ));
     }
+    // The user picks which profile fields the app may read; a known app's
+    // current choice is the starting point.
+    let current_scopes = state
+        .apps
+        .get(client_id)
+        .await?
+        .map(|a| a.scopes)
+        .unwrap_or_default();
     let decision = ask(
         &state,
         peer,
         Ask {
             kind: ApprovalKind::Link,
-            app_name: &req.app_name,
+            app_name: Some(&req.app_name),
             client_id: Some(client_id),
+            verified: false,
+            origin: origin(&headers),
             reason,
-            details: json!({ "app_agent_pub_key": app_key.to_string() }),
+            details: json!({
+                "app_agent_pub_key": app_key.to_string(),
+                "scopes_offered": apps::SCOPES,
+                "scopes": current_scopes,
+            }),
             grant_allowed: false,
         },
     )
     .await?;
-    debug_assert!(matches!(decision, Decision::Allow { .. }));
+    let Decision::Allow { scopes, .. } = decision else {
+        unreachable!("a denial is an error")
+    };
     let (vault_key, signature) = state.identity.sign_link(&app_key)?;
     let signature = STANDARD.encode(signature.to_bytes());
     let exe = peer.process().await.and_then(|p| p.exe);
     let (link, token) = state
         .apps
         .add_link(
-            client_id,
-            &req.app_name,
-            &app_key,
-            &vault_key,
-            &signature,
-            exe,
+            apps::NewLink {
+                client_id,
+                app_name: &req.app_name,
+                app_key: &app_key,
+                vault_key: &vault_key,
+                signature_b64: &signature,
+                exe,
+            },
+            scopes,
         )
         .await?;
     state
@@ -150,12 +171,14 @@ pub struct RevokeResponse {
     pub revoked: bool,
 }
 
-/// The app tells the vault a link is revoked. Needs the app's token (or a
-/// legacy app's client_id); an app can revoke only its own links.
+/// The app tells the vault a link is revoked. The spec's body names the key
+/// (and the app by name only); an app that uses its token must present it,
+/// and then revokes only its own links.
 #[utoipa::path(post, path = "/revoke-identity", tag = "ipc", request_body = RevokeRequest,
     responses(
         (status = 200, body = RevokeResponse),
-        (status = 401, description = "missing_app_token, invalid_app_token", body = IpcErrorBody),
+        (status = 400, description = "invalid_request, invalid_client_id", body = IpcErrorBody),
+        (status = 401, description = "missing_app_token (the linked app uses its token), invalid_app_token", body = IpcErrorBody),
     ))]
 pub async fn revoke_identity(
     State(state): State<AppState>,
@@ -163,30 +186,40 @@ pub async fn revoke_identity(
     IpcJson(req): IpcJson<RevokeRequest>,
 ) -> IpcResult<Json<RevokeResponse>> {
     let key = parse_key(&req.app_agent_pub_key)?;
-    let auth = app_auth(&state, &headers, req.client_id.as_deref()).await?;
+    if let Some(name) = &req.app_name {
+        bounded("app_name", name, apps::MAX_NAME_LEN)?;
+    }
+    let auth = identify(&state, &headers, req.client_id.as_deref()).await?;
     let link = state
         .apps
-        .find_link(Some(auth.client_id()), &key.to_string())
+        .find_link(auth.as_ref().map(AppAuth::client_id), &key.to_string())
         .await?;
-    let revoked = match link {
-        Some(link) => {
-            state.apps.delete_link(&link.id).await?;
-            state
-                .audit
-                .record(
-                    "link_revoked",
-                    json!({"client_id": auth.client_id(), "link_id": link.id, "by": "app",
-                           "app_name": req.app_name,
-                           "legacy": matches!(auth, AppAuth::Legacy { .. })}),
-                )
-                .await;
-            true
-        }
-        None => false,
+    let Some(link) = link else {
+        return Ok(Json(RevokeResponse {
+            success: true,
+            revoked: false,
+        }));
     };
+    // Named by key alone: the link's app must not be one that uses its token.
+    if auth.is_none() {
+        let app = state.apps.get(&link.client_id).await?;
+        if app.is_some_and(|a| a.token_bound) {
+            return Err(apps::AppError::MissingToken.into());
+        }
+    }
+    state.apps.delete_link(&link.id).await?;
+    state
+        .audit
+        .record(
+            "link_revoked",
+            json!({"client_id": link.client_id, "link_id": link.id, "by": "app",
+                   "app_name": req.app_name,
+                   "verified": auth.as_ref().is_some_and(AppAuth::verified)}),
+        )
+        .await;
     Ok(Json(RevokeResponse {
         success: true,
-        revoked,
+        revoked: true,
     }))
 }
 
@@ -210,16 +243,20 @@ pub async fn link_status(
     State(state): State<AppState>,
     IpcQuery(q): IpcQuery<LinkStatusQuery>,
 ) -> IpcResult<Json<LinkStatusResponse>> {
-    let client_id = client_id_of(&q.client_id)?;
+    // The spec sends both; a missing client_id looks the key up in any app.
+    let client_id = match q.client_id.as_deref().filter(|c| !c.is_empty()) {
+        Some(id) => {
+            apps::validate_client_id(id)?;
+            Some(id)
+        }
+        None => None,
+    };
     let key = parse_key(
         q.app_agent_pub_key
             .as_deref()
             .ok_or_else(|| IpcError::invalid("app_agent_pub_key is required"))?,
     )?;
-    let link = state
-        .apps
-        .find_link(Some(client_id), &key.to_string())
-        .await?;
+    let link = state.apps.find_link(client_id, &key.to_string()).await?;
     Ok(Json(LinkStatusResponse {
         linked: link.is_some(),
         app_name: link.map(|l| l.app_name),

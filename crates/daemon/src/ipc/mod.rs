@@ -28,7 +28,6 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use authenticate::signed_message;
 pub use error::IpcError;
 
 use crate::http::host_policy::HostPolicy;

@@ -1,5 +1,6 @@
-//! Raising an approval for an IPC request: who is asking (app, whether it is
-//! registered or legacy, which executable), and waiting for the answer.
+//! Raising an approval for an IPC request: who is asking (app, whether it
+//! proved itself with its token or only claims a client_id, its browser
+//! origin, which executable), and waiting for the answer.
 
 use holdfast_core::approvals::{self, ApprovalKind, Decision, NewApproval, Requester};
 use serde_json::Value;
@@ -10,8 +11,13 @@ use crate::state::AppState;
 
 pub struct Ask<'a> {
     pub kind: ApprovalKind,
-    pub app_name: &'a str,
+    /// The name the app gives; `None` when the request names no app (the
+    /// prompt then names the program).
+    pub app_name: Option<&'a str>,
     pub client_id: Option<&'a str>,
+    /// The app proved itself with its app token.
+    pub verified: bool,
+    pub origin: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub details: Value,
     pub grant_allowed: bool,
@@ -23,13 +29,25 @@ pub async fn ask(state: &AppState, peer: PeerSocket, ask: Ask<'_>) -> IpcResult<
         None => None,
     };
     let process = peer.process().await;
+    let exe = process.as_ref().and_then(|p| p.exe.clone());
+    let app_name = match (ask.app_name, &app) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(app)) => app.name.clone(),
+        (None, None) => exe
+            .as_deref()
+            .and_then(|e| std::path::Path::new(e).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .or_else(|| ask.origin.map(str::to_owned))
+            .unwrap_or_else(|| "An unidentified program".to_owned()),
+    };
     let requester = Requester {
-        app_name: ask.app_name.to_owned(),
+        app_name: app_name.clone(),
         client_id: ask.client_id.map(str::to_owned),
-        legacy: app.as_ref().is_some_and(|a| a.legacy),
+        verified: ask.verified,
+        origin: ask.origin.map(str::to_owned),
         unregistered: ask.client_id.is_some() && app.is_none(),
         pid: process.as_ref().and_then(|p| p.pid),
-        exe: process.and_then(|p| p.exe),
+        exe,
     };
     let decision = state
         .approvals
@@ -58,7 +76,7 @@ pub async fn ask(state: &AppState, peer: PeerSocket, ask: Ask<'_>) -> IpcResult<
             "approval",
             serde_json::json!({
                 "kind": ask.kind.as_str(),
-                "app_name": ask.app_name,
+                "app_name": app_name,
                 "client_id": ask.client_id,
                 "outcome": outcome,
             }),

@@ -1,5 +1,7 @@
-//! `POST /sign`: sign bytes with the agent key. Always asks the user unless
-//! they gave this app a timed grant; never signs a link-shaped payload.
+//! `POST /sign`: sign bytes with the agent key. Always asks the user, unless
+//! an app that proved itself with its token holds a timed grant; never signs
+//! a link-shaped payload. The spec's body names no app: such a request is
+//! shown by its program and origin.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -7,13 +9,14 @@ use axum::{Extension, Json};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use holdfast_core::approvals::{ApprovalKind, Decision};
+use holdfast_core::apps::AppAuth;
 use holdfast_core::identity::agent_key;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::error::{IpcError, IpcErrorBody, IpcResult};
-use super::extract::{IpcJson, app_auth, bounded, require_unlocked};
+use super::extract::{IpcJson, Unlocked, bounded, identify, origin};
 use super::guard::PeerSocket;
 use super::prompt::{Ask, ask};
 use crate::state::AppState;
@@ -32,7 +35,7 @@ pub struct SignRequest {
     #[serde(alias = "action")]
     pub bytes: String,
     pub reason: Option<String>,
-    /// For legacy apps without a token.
+    /// Optional (not in the spec): the app's client_id, shown in the prompt.
     pub client_id: Option<String>,
 }
 
@@ -47,13 +50,14 @@ pub struct SignResponse {
 #[utoipa::path(post, path = "/sign", tag = "ipc", request_body = SignRequest,
     responses(
         (status = 200, body = SignResponse),
-        (status = 400, description = "invalid_request (bad type, bad base64, link-shaped payload)", body = IpcErrorBody),
-        (status = 401, description = "missing_app_token, invalid_app_token", body = IpcErrorBody),
+        (status = 400, description = "invalid_request (bad type, bad base64, link-shaped payload), invalid_client_id", body = IpcErrorBody),
+        (status = 401, description = "missing_app_token (this app uses its token), invalid_app_token", body = IpcErrorBody),
         (status = 403, description = "user_denied, vault_locked", body = IpcErrorBody),
         (status = 408, description = "timeout", body = IpcErrorBody),
         (status = 429, description = "too_many_requests", body = IpcErrorBody),
     ))]
 pub async fn sign(
+    _: Unlocked,
     State(state): State<AppState>,
     Extension(peer): Extension<PeerSocket>,
     headers: HeaderMap,
@@ -85,35 +89,39 @@ pub async fn sign(
             "refusing to sign: the payload has the shape of a link attestation",
         ));
     }
-    let auth = app_auth(&state, &headers, req.client_id.as_deref()).await?;
-    let client_id = auth.client_id().to_owned();
-    require_unlocked(&state)?;
-    let app_name = state
-        .apps
-        .get(&client_id)
-        .await?
-        .map(|a| a.name)
-        .unwrap_or_else(|| client_id.clone());
-
-    let granted = state.apps.has_grant(&client_id, "sign").await?;
+    let auth = identify(&state, &headers, req.client_id.as_deref()).await?;
+    let client_id = auth.as_ref().map(|a| a.client_id().to_owned());
+    // Only an app that proved itself may skip the prompt.
+    let verified = auth.as_ref().is_some_and(AppAuth::verified);
+    let granted = match (&client_id, verified) {
+        (Some(id), true) => state.apps.has_grant(id, "sign").await?,
+        _ => false,
+    };
     if !granted {
         let decision = ask(
             &state,
             peer,
             Ask {
                 kind: ApprovalKind::Sign,
-                app_name: &app_name,
-                client_id: Some(&client_id),
+                app_name: None,
+                client_id: client_id.as_deref(),
+                verified,
+                origin: origin(&headers),
                 reason,
                 details: preview(&req.kind, &payload),
-                grant_allowed: true,
+                grant_allowed: verified,
             },
         )
         .await?;
-        if let Decision::Allow {
-            remember_s: Some(s),
-        } = decision
+        if let (
+            Decision::Allow {
+                remember_s: Some(s),
+                ..
+            },
+            Some(client_id),
+        ) = (decision, &client_id)
             && s > 0
+            && verified
         {
             let grant = state
                 .apps

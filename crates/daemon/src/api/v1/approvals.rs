@@ -16,8 +16,9 @@ use crate::state::AppState;
 /// Pending requests, oldest first.
 #[utoipa::path(get, path = "/approvals", tag = "approvals", security(("bearer" = [])),
     responses((status = 200, description = "Pending approvals: id, kind (link|auth|sign), requester \
-        {app_name, client_id, legacy, unregistered, pid, exe}, reason, details, grant_allowed, \
-        created_ms, deadline_ms, state (open|queued)", body = Vec<Object>)))]
+        {app_name, client_id, verified, origin, unregistered, pid, exe}, reason, details, grant_allowed, \
+        created_ms, timeout_ms, opened_ms, deadline_ms (null while queued: the time counts \
+        from when a request reaches the screen), state (open|queued)", body = Vec<Object>)))]
 pub async fn list(State(state): State<AppState>) -> Json<Vec<ApprovalView>> {
     Json(state.approvals.list())
 }
@@ -29,6 +30,9 @@ pub struct Answer {
     /// With allow, where the request offers it: skip prompts of this kind
     /// from this app for this many seconds.
     pub remember_s: Option<u64>,
+    /// With allow, for a link: the profile fields (display_name, username,
+    /// profile_picture) the app may read. Omitted: the app keeps what it has.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Answer one pending request.
@@ -47,6 +51,7 @@ pub async fn answer(
     let decision = match req.decision.as_str() {
         "allow" => Decision::Allow {
             remember_s: req.remember_s,
+            scopes: req.scopes.clone(),
         },
         "deny" => Decision::Deny,
         _ => {
@@ -55,6 +60,19 @@ pub async fn answer(
             ));
         }
     };
+    if let Some(scopes) = &req.scopes {
+        holdfast_core::apps::validate_scopes(scopes)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let view = state
+            .approvals
+            .get(&id)
+            .ok_or_else(|| ApiError::not_found("no such pending request"))?;
+        if view.kind != holdfast_core::approvals::ApprovalKind::Link {
+            return Err(ApiError::bad_request(
+                "scopes are chosen only when approving a link",
+            ));
+        }
+    }
     if req.remember_s.is_some_and(|s| s > 0) {
         let view = state
             .approvals

@@ -1,5 +1,5 @@
 //! Apps, links and grants from the owner's side: register an app (its
-//! scopes and browser origins, or as legacy), see and revoke links, see and
+//! scopes and browser origins), see and revoke links, see and
 //! revoke timed grants.
 
 use axum::Json;
@@ -22,8 +22,10 @@ pub struct AppJson {
     pub scopes: Vec<String>,
     /// Browser origins it may call the IPC API from (e.g. https://app.example).
     pub allowed_origins: Vec<String>,
-    /// Authenticates by client_id alone (old SDKs); shown as such.
-    pub legacy: bool,
+    /// The app has presented its app token, so its client_id alone is no
+    /// longer accepted for it. Until then it is identified by client_id,
+    /// Origin and executable, as the IPC spec's clients are.
+    pub token_bound: bool,
     pub created_ms: i64,
 }
 
@@ -34,7 +36,7 @@ impl From<App> for AppJson {
             name: a.name,
             scopes: a.scopes,
             allowed_origins: a.allowed_origins,
-            legacy: a.legacy,
+            token_bound: a.token_bound,
             created_ms: a.created_ms,
         }
     }
@@ -48,8 +50,6 @@ pub struct NewApp {
     pub scopes: Vec<String>,
     #[serde(default)]
     pub allowed_origins: Vec<String>,
-    #[serde(default)]
-    pub legacy: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -57,7 +57,6 @@ pub struct AppPatch {
     pub name: Option<String>,
     pub scopes: Option<Vec<String>>,
     pub allowed_origins: Option<Vec<String>>,
-    pub legacy: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -145,20 +144,16 @@ pub async fn create_app(
             name: req.name,
             scopes: req.scopes,
             allowed_origins: req.allowed_origins,
-            legacy: req.legacy,
         })
         .await?;
     state
         .audit
-        .record(
-            "app_registered",
-            json!({"client_id": app.client_id, "legacy": app.legacy}),
-        )
+        .record("app_registered", json!({"client_id": app.client_id}))
         .await;
     Ok((StatusCode::CREATED, Json(app.into())))
 }
 
-/// Change an app's name, scopes, origins or legacy flag.
+/// Change an app's name, scopes or origins.
 #[utoipa::path(patch, path = "/apps/{client_id}", tag = "apps", security(("bearer" = [])),
     params(("client_id" = String, Path)), request_body = AppPatch,
     responses((status = 200, body = AppJson), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -179,7 +174,6 @@ pub async fn patch_app(
             name: req.name.unwrap_or(current.name),
             scopes: req.scopes.unwrap_or(current.scopes),
             allowed_origins: req.allowed_origins.unwrap_or(current.allowed_origins),
-            legacy: req.legacy.unwrap_or(current.legacy),
         })
         .await?;
     state
