@@ -61,27 +61,16 @@ async function readBody(response) {
   }
 }
 
-/** Is the bearer still good? Used to tell a wrong passphrase from a dead session. */
-async function sessionAlive() {
-  try {
-    const r = await fetch(`${BASE}/whoami`, { headers: { authorization: `Bearer ${getToken()}` } });
-    return r.status !== 401;
-  } catch {
-    return true;
-  }
-}
-
+/** A 401 means the session is gone (wrong passwords answer 403). */
 async function handle401(opts) {
   if (opts.anonymous) return;
-  if (opts.soft && (await sessionAlive())) return;
   onUnauthorized('expired');
 }
 
 /**
  * request('POST', '/vaults', {body: {name}}) → parsed JSON (or null on 204).
  * Options: query (object), body (JSON), anonymous (no bearer, 401 is just an
- * error), soft (a 401 may mean a wrong passphrase: log out only if the
- * session itself is gone).
+ * error).
  */
 export async function request(method, path, opts = {}) {
   const url = new URL(BASE + path, location.origin);

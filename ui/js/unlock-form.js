@@ -38,7 +38,7 @@ export function unlockForm(ctx, id, onUnlocked) {
     submit.disabled = true;
     try {
       const res = await api.post('/identity/unlock',
-        { passphrase: pass.input.value, remember: remember.input.checked }, { soft: true });
+        { passphrase: pass.input.value, remember: remember.input.checked });
       clearAlerts();
       if (res.keyring_error) showError(`Unlocked, but it could not be remembered: ${res.keyring_error}`);
       onUnlocked(res);
@@ -47,7 +47,7 @@ export function unlockForm(ctx, id, onUnlocked) {
       form.classList.remove('shake');
       void form.offsetWidth; // restart the animation
       form.classList.add('shake');
-      if (err.status === 401) showError('That passphrase is not right.');
+      if (err.status === 403) showError('That passphrase is not right.');
       else if (err.status === 429) showError('Too many tries. Wait a moment, then try again.');
       else showError(err);
       if (err.body?.retry_after_ms) hold(err.body.retry_after_ms);

@@ -59,7 +59,7 @@ async fn first_run_lock_unlock_and_backoff() {
         let resp = d
             .post_auth("/identity/unlock", &t, json!({"passphrase": "wrong wrong"}))
             .await;
-        assert_eq!(resp.status(), 401);
+        assert_eq!(resp.status(), 403);
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["retry_after_ms"], expected_wait);
     }
@@ -110,7 +110,7 @@ async fn recovery_phrase_and_passphrase_change() {
             json!({"old_passphrase": "nope nope", "new_passphrase": "second passphrase"}),
         )
         .await;
-    assert_error(resp, 401).await;
+    assert_error(resp, 403).await;
     let resp = d
         .post_auth(
             "/identity/passphrase",
@@ -123,7 +123,7 @@ async fn recovery_phrase_and_passphrase_change() {
     assert_error(
         d.post_auth("/identity/unlock", &t, json!({"passphrase": PASSPHRASE}))
             .await,
-        401,
+        403,
     )
     .await;
     let resp = d

@@ -82,11 +82,11 @@ function passphraseForm() {
     busy(save, async () => {
       try {
         await api.post('/identity/passphrase',
-          { old_passphrase: old.input.value, new_passphrase: next.input.value }, { soft: true });
+          { old_passphrase: old.input.value, new_passphrase: next.input.value });
         form.reset();
         notify('Passphrase changed. Use the new one from now on.');
       } catch (err) {
-        showError(err.status === 401 ? 'The current passphrase is not right.' : err);
+        showError(err.status === 403 ? 'The current passphrase is not right.' : err);
       }
     });
   });
@@ -108,12 +108,12 @@ function recoverForm() {
         await api.post('/identity/recover', {
           recovery_phrase: phrase.input.value.trim().split(/\s+/).join(' '),
           new_passphrase: next.input.value,
-        }, { soft: true });
+        });
         form.reset();
         details.open = false;
         notify('Identity restored. It is unlocked with your new passphrase.');
       } catch (err) {
-        showError(err.status === 401 ? 'That recovery phrase does not match this identity.' : err);
+        showError(err.status === 403 ? 'That recovery phrase does not match this identity.' : err);
       }
     });
   });

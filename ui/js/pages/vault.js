@@ -75,10 +75,10 @@ export async function render(ctx) {
       e.preventDefault();
       busy(submit, async () => {
         try {
-          await api.post('/vaults/unlock', { password: pass.input.value }, { soft: true });
+          await api.post('/vaults/unlock', { password: pass.input.value });
           await reload();
         } catch (err) {
-          showError(err.status === 401 ? 'That password is not right.' : err);
+          showError(err.status === 403 ? 'That password is not right.' : err);
         }
       });
     });

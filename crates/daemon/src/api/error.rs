@@ -124,8 +124,10 @@ impl From<holdfast_core::identity::IdentityError> for ApiError {
         match e {
             E::Uninitialized | E::AlreadyInitialized => Self::new(StatusCode::CONFLICT, m),
             E::Locked | E::NeverUnlocked => Self::forbidden(m),
+            // A wrong identity or vault password is 403, not 401: clients
+            // read 401 as "your session is gone, log in again".
             E::WrongPassphrase { retry_after_ms } => {
-                let mut err = Self::unauthorized(m);
+                let mut err = Self::forbidden(m);
                 let mut extra = Map::new();
                 extra.insert("retry_after_ms".into(), retry_after_ms.into());
                 err.extra = Some(extra);
@@ -139,7 +141,7 @@ impl From<holdfast_core::identity::IdentityError> for ApiError {
                 err
             }
             E::BadPhrase | E::WeakPassphrase(_) | E::LinkShapedPayload => Self::bad_request(m),
-            E::WrongPhrase => Self::unauthorized(m),
+            E::WrongPhrase => Self::forbidden(m),
             E::Catalog(_) | E::Kdf(_) | E::Corrupt(_) => Self::internal(m),
         }
     }
@@ -188,7 +190,7 @@ impl From<holdfast_core::vaults::VaultError> for ApiError {
             E::NotFound | E::FileNotFound | E::VersionNotFound => Self::not_found(m),
             E::NameTaken | E::NoConflict => Self::new(StatusCode::CONFLICT, m),
             E::VaultLocked | E::ReadOnly => Self::forbidden(m),
-            E::WrongPassword => Self::unauthorized(m),
+            E::WrongPassword => Self::forbidden(m),
             E::Invalid(_) => Self::bad_request(m),
             E::Quota {
                 vault_id,

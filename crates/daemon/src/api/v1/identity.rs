@@ -149,7 +149,7 @@ pub struct UnlockResponse {
     request_body = UnlockRequest,
     responses(
         (status = 200, body = UnlockResponse),
-        (status = 401, description = "Wrong passphrase; body has retry_after_ms", body = ErrorBody),
+        (status = 403, description = "Wrong passphrase (body has retry_after_ms), or Holdfast is not set up", body = ErrorBody),
         (status = 409, description = "Not initialized", body = ErrorBody),
         (status = 429, description = "Backing off; body has retry_after_ms", body = ErrorBody),
     ))]
@@ -221,7 +221,7 @@ pub struct RecoverResponse {
     responses(
         (status = 200, body = RecoverResponse),
         (status = 400, description = "Not a valid phrase, or weak passphrase", body = ErrorBody),
-        (status = 401, description = "The phrase belongs to another identity", body = ErrorBody),
+        (status = 403, description = "The phrase belongs to another identity", body = ErrorBody),
     ))]
 pub async fn recover(
     State(state): State<AppState>,
@@ -255,7 +255,7 @@ pub struct PassphraseRequest {
     request_body = PassphraseRequest,
     responses(
         (status = 204, description = "Changed"),
-        (status = 401, description = "Wrong old passphrase", body = ErrorBody),
+        (status = 403, description = "Wrong old passphrase", body = ErrorBody),
     ))]
 pub async fn change_passphrase(
     State(state): State<AppState>,
