@@ -69,8 +69,30 @@ async fn vault_passwords_lock_and_unlock() {
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["password_protected"], true);
     assert_eq!(v["key_state"], "password_locked");
+    // Once it has a password, a bare POST (no body, no content type) locks.
+    let bare = d
+        .http
+        .post(d.url(&format!("/vaults/{b}/lock")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 200);
+    let v: Value = bare.json().await.unwrap();
+    assert_eq!(v["key_state"], "password_locked");
     assert_eq!(lock(b.clone(), json!({})).await.status(), 200);
     assert_error(lock("nope".into(), json!({})).await, 404).await;
+    // A body that is there must still be JSON.
+    let resp = d
+        .http
+        .post(d.url(&format!("/vaults/{b}/lock")))
+        .bearer_auth(&t)
+        .header("content-type", "text/plain")
+        .body("password=x")
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 415).await;
 
     // Locked content answers 403; metadata stays visible.
     assert_error(
@@ -90,7 +112,7 @@ async fn vault_passwords_lock_and_unlock() {
 
     // One password is tried against every locked vault.
     let unlock = |pw: &str| d.post_auth("/vaults/unlock", &t, json!({"password": pw}));
-    assert_error(unlock("wrong password").await, 401).await;
+    assert_error(unlock("wrong password").await, 403).await;
     let opened: Value = unlock("diary password").await.json().await.unwrap();
     assert_eq!(opened, json!({"unlocked": [a]}));
     assert_eq!(key_state(&d, &t, &a).await, "available");
@@ -123,7 +145,7 @@ async fn vault_passwords_lock_and_unlock() {
     let resp = patch(&d, &t, &a, json!({"password": "new diary password"})).await;
     assert_eq!(resp.status(), 200);
     lock(a.clone(), json!({})).await;
-    assert_error(unlock("diary password").await, 401).await;
+    assert_error(unlock("diary password").await, 403).await;
     assert_eq!(
         unlock("new diary password")
             .await

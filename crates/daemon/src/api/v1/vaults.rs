@@ -10,7 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
-use crate::api::extract::ApiJson;
+use crate::api::extract::{ApiJson, ApiJsonOrEmpty};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -112,7 +112,7 @@ pub struct VaultPatch {
     pub password: Option<Option<String>>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct LockBody {
     /// Needed the first time: it becomes the vault's password.
     pub password: Option<String>,
@@ -260,15 +260,16 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Lock a vault with its own password (the first lock sets it).
+/// Lock a vault with its own password. The first lock sets it (a body with
+/// `password`); after that the body may be left out.
 #[utoipa::path(post, path = "/vaults/{vault_id}/lock", tag = "vaults", security(("bearer" = [])),
-    params(("vault_id" = String, Path)), request_body = LockBody,
+    params(("vault_id" = String, Path)), request_body(content = Option<LockBody>, description = "Optional once the vault has a password"),
     responses((status = 200, body = VaultJson), (status = 400, body = ErrorBody),
               (status = 403, description = "Holdfast locked", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn lock(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiJson(req): ApiJson<LockBody>,
+    ApiJsonOrEmpty(req): ApiJsonOrEmpty<LockBody>,
 ) -> ApiResult<Json<VaultJson>> {
     let v = state.vaults.lock(&id, req.password.as_deref()).await?;
     state
@@ -285,8 +286,7 @@ pub async fn lock(
 #[utoipa::path(post, path = "/vaults/unlock", tag = "vaults", security(("bearer" = [])),
     request_body = UnlockBody,
     responses((status = 200, body = Unlocked),
-              (status = 401, description = "The password opened no vault", body = ErrorBody),
-              (status = 403, description = "Holdfast locked", body = ErrorBody)))]
+              (status = 403, description = "The password opened no vault, or Holdfast is locked", body = ErrorBody)))]
 pub async fn unlock(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<UnlockBody>,
