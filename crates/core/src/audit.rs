@@ -60,13 +60,8 @@ impl Audit {
         }
     }
 
-    /// Every event, oldest first, for export.
-    pub async fn all(&self) -> Result<Vec<AuditEvent>, CatalogError> {
-        self.list(0, None, RING_SIZE as usize).await
-    }
-
-    /// Events at or after `since_ms`, optionally of the given types, oldest
-    /// first, at most `limit`.
+    /// Events at or after `since_ms`, optionally of the given types, newest
+    /// first, at most `limit`: the most recent window, as a log is read.
     pub async fn list(
         &self,
         since_ms: i64,
@@ -75,30 +70,41 @@ impl Audit {
     ) -> Result<Vec<AuditEvent>, CatalogError> {
         self.catalog
             .read(move |c| {
+                let types = types.map(|t| serde_json::to_string(&t).expect("strings serialise"));
                 let mut stmt = c.prepare(
-                    "SELECT id, ts_ms, type, details FROM audit WHERE ts_ms >= ?1 ORDER BY id",
+                    "SELECT id, ts_ms, type, details FROM audit
+                     WHERE ts_ms >= ?1 AND (?2 IS NULL OR type IN (SELECT value FROM json_each(?2)))
+                     ORDER BY id DESC LIMIT ?3",
                 )?;
-                let rows = stmt.query_map([since_ms], |r| {
-                    Ok(AuditEvent {
-                        id: r.get(0)?,
-                        ts_ms: r.get(1)?,
-                        kind: r.get(2)?,
-                        details: serde_json::from_str(&r.get::<_, String>(3)?)
-                            .unwrap_or(Value::Null),
-                    })
-                })?;
-                let mut out = Vec::new();
-                for row in rows {
-                    let e = row?;
-                    if types.as_ref().is_none_or(|t| t.contains(&e.kind)) {
-                        out.push(e);
-                        if out.len() >= limit {
-                            break;
-                        }
-                    }
-                }
-                Ok(out)
+                stmt.query_map(
+                    rusqlite::params![since_ms, types, limit as i64],
+                    event_from_row,
+                )?
+                .collect()
             })
             .await
     }
+
+    /// Up to `limit` events with ids above `after_id`, oldest first: one page
+    /// of an export, so it streams without holding the whole ring.
+    pub async fn page(&self, after_id: i64, limit: usize) -> Result<Vec<AuditEvent>, CatalogError> {
+        self.catalog
+            .read(move |c| {
+                let mut stmt = c.prepare(
+                    "SELECT id, ts_ms, type, details FROM audit WHERE id > ?1 ORDER BY id LIMIT ?2",
+                )?;
+                stmt.query_map(rusqlite::params![after_id, limit as i64], event_from_row)?
+                    .collect()
+            })
+            .await
+    }
+}
+
+fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
+    Ok(AuditEvent {
+        id: r.get(0)?,
+        ts_ms: r.get(1)?,
+        kind: r.get(2)?,
+        details: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or(Value::Null),
+    })
 }

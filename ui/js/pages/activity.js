@@ -85,7 +85,6 @@ export async function render(ctx) {
     if (since.value) query.since = String(Date.now() - Number(since.value));
     const items = await api.get('/audit', query);
     if (!ctx.alive()) return;
-    items.reverse();
     rows.replaceChildren(...items.map((e) => h('tr', { class: 'audit', 'data-type': e.type },
       h('td', {}, h('time', { dateTime: new Date(e.ts_ms).toISOString(), text: fmt.when(e.ts_ms) })),
       h('td', { text: e.type.replace(/_/g, ' ') }),
