@@ -371,8 +371,22 @@ async fn quota_overrun_is_507_and_keeps_nothing() {
     assert_eq!(body["error"], "vault quota exceeded");
     assert_eq!(body["vault_id"], vid.as_str());
     assert_eq!(body["hard_quota"], 3 * 1024 * 1024);
-    assert!(body["would_be_size"].as_u64().unwrap() > 3 * 1024 * 1024);
+    // The upload's full size (from Content-Length), not where it stopped.
+    assert_eq!(body["would_be_size"], 4 * 1024 * 1024);
     assert_eq!(block_count(&d), before, "nothing partial kept");
+    // A size that cannot fit is refused before the body is sent: the
+    // answer comes though only 5 of the announced bytes ever arrive.
+    let addr = d.base_url().trim_start_matches("http://").parse().unwrap();
+    let answer = raw_http(
+        addr,
+        &format!(
+            "POST /api/v1/vaults/{vid}/upload/huge.bin HTTP/1.1\r\nHost: {addr}\r\n\
+             Authorization: Bearer {t}\r\nContent-Length: 5242880\r\nConnection: close\r\n\r\nhello"
+        ),
+    );
+    assert_eq!(raw_status(&answer), 507, "{answer}");
+    let body: Value = serde_json::from_str(raw_body(&answer)).unwrap();
+    assert_eq!(body["would_be_size"], 7 * 1024 * 1024);
     assert_error(
         d.get_auth(&format!("/vaults/{vid}/files/too-big.bin"), &t)
             .await,

@@ -148,14 +148,8 @@ impl Vaults {
     ) -> Result<FileVersion, VaultError> {
         let vault = self.writable(vault_id).await?;
         let keys = self.keys(vault_id).await?;
-        // The quota counts live files; only a vault with one pays for the sum.
-        let base = match vault.hard_quota {
-            Some(_) => {
-                let replaced = self.head(vault_id, path).await.ok().filter(|v| !v.deleted);
-                self.used_bytes(vault_id).await? - replaced.map_or(0, |v| v.size)
-            }
-            None => 0,
-        };
+        // The quota counts live files.
+        let base = self.quota_base(&vault, path).await?;
 
         let mut hasher = blake3::Hasher::new();
         let mut ids: Vec<BlockId> = Vec::new();

@@ -8,6 +8,7 @@ pub mod fsck;
 mod gc;
 mod lock;
 pub mod paths;
+mod quota;
 mod stats;
 
 use std::collections::HashMap;

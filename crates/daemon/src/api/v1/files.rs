@@ -147,6 +147,19 @@ pub async fn upload(
     req: Request,
 ) -> ApiResult<Json<FileJson>> {
     let path = clean(&raw)?;
+    // A known size over the quota is refused before the body is read, with
+    // the upload's full would_be_size.
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        state
+            .vaults
+            .check_upload_fits(&vault_id, &path, len)
+            .await?;
+    }
     let body = req
         .into_body()
         .into_data_stream()
