@@ -7,6 +7,7 @@
 mod base;
 mod reconcile;
 mod scan;
+mod stable;
 mod status;
 mod watch;
 mod worker;

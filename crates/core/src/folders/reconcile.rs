@@ -16,9 +16,14 @@ use std::path::Path;
 
 use super::base::{Base, BaseOp, Stat};
 use super::scan;
+use super::stable::{self, StableFile};
 use super::writeback::{self, WriteError};
 use super::{Ctx, Outcome};
 use crate::vaults::{FileVersion, Parents, VaultError};
+
+/// Reads of a file that keeps changing under us before we count an error
+/// and leave it to the next pass.
+const TORN_RETRIES: u32 = 3;
 
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Action {
@@ -92,7 +97,7 @@ pub(super) async fn apply(
             Ok((Outcome::Ingested(0), put(&v.id, None)))
         }
         Action::Ingest(parents) => {
-            let Some(disk) = disk else {
+            let Some(mut disk) = disk else {
                 return Ok((Outcome::Nothing, None));
             };
             if let Some(h) = heads.first().filter(|h| !h.deleted && h.size == disk.size)
@@ -100,12 +105,28 @@ pub(super) async fn apply(
             {
                 return Ok((Outcome::Nothing, put(&h.id, Some(disk))));
             }
-            let file = tokio::fs::File::open(&target).await?;
             let parents = parents.map_or(Parents::Heads, Parents::Only);
-            let v = ctx
-                .vaults
-                .upload_onto(&ctx.vault_id, path, file, parents)
-                .await?;
+            // A file written while we read it is never recorded torn: the
+            // read fails, nothing is kept, and we try again from a fresh stat.
+            let mut tries = 0;
+            let v = loop {
+                let file = StableFile::open(target.clone(), disk).await?;
+                match ctx
+                    .vaults
+                    .upload_onto(&ctx.vault_id, path, file, parents.clone())
+                    .await
+                {
+                    Err(VaultError::Io(e)) if stable::is_changed(&e) && tries < TORN_RETRIES => {
+                        tries += 1;
+                        match scan::stat(&target)? {
+                            Some(now) => disk = now,
+                            // Gone meanwhile: the next pass sees the delete.
+                            None => return Ok((Outcome::Nothing, None)),
+                        }
+                    }
+                    other => break other?,
+                }
+            };
             ctx.announce("file_updated", &v);
             let conflict = ctx.vaults.heads(&ctx.vault_id, path).await?.len() > 1;
             if conflict {
