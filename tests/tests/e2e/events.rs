@@ -122,6 +122,32 @@ async fn audit_export_is_json_lines() {
             .windows(2)
             .all(|w| w[0]["id"].as_i64() < w[1]["id"].as_i64())
     );
+    // The list is newest first, within its limit.
+    let list: Value = d.get_auth("/audit", &t).await.json().await.unwrap();
+    let ids: Vec<i64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        ids.len() >= 2 && ids.windows(2).all(|w| w[0] > w[1]),
+        "{ids:?}"
+    );
+    let newest: Value = d.get_auth("/audit?limit=1", &t).await.json().await.unwrap();
+    assert_eq!(newest.as_array().unwrap().len(), 1);
+    assert_eq!(newest[0]["id"], ids[0]);
+    assert_eq!(newest[0], events.last().unwrap().clone());
+    let created: Value = d
+        .get_auth("/audit?types=identity_created&limit=5", &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created.as_array().unwrap().len(), 1);
+    for bad in ["limit=0", "limit=1001", "limit=x"] {
+        assert_error(d.get_auth(&format!("/audit?{bad}"), &t).await, 400).await;
+    }
     assert_error(d.get("/audit/export").await, 401).await;
     // `?token=` is for the listed routes only; the plain list wants the header.
     assert_error(d.get(&format!("/audit?token={t}")).await, 401).await;
