@@ -36,6 +36,9 @@ await run("flows", { width: 1200, height: 800 }, async ({ page, shot, api }) => 
   // The link prompt lets the user choose what the app may read.
   await request.getByLabel("Your display name").check();
   await shot("approval");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot("approval-390");
+  await page.setViewportSize({ width: 1200, height: 800 });
   await approve.click();
   await page.locator("article.approval").first().waitFor({ state: "detached" });
   const apps = await (await api("/apps")).json();
