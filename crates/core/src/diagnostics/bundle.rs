@@ -58,7 +58,10 @@ pub(super) fn build(
     };
 
     put("README.txt", README.as_bytes())?;
-    put("config.yaml", config_yaml(sources.config, redactor)?.as_bytes())?;
+    put(
+        "config.yaml",
+        config_yaml(sources.config, redactor)?.as_bytes(),
+    )?;
 
     let mut system = sources.system;
     if let Ok(text) = std::fs::read_to_string(sources.endpoints_file)
@@ -152,7 +155,10 @@ fn read_tail(path: &Path, max: u64) -> Result<(String, bool), DiagnosticsError> 
     let mut bytes = Vec::with_capacity((len - start) as usize);
     file.take(max).read_to_end(&mut bytes)?;
     if start > 0 {
-        let cut = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1);
+        let cut = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| i + 1);
         bytes.drain(..cut);
     }
     Ok((String::from_utf8_lossy(&bytes).into_owned(), start > 0))
@@ -206,12 +212,22 @@ mod tests {
         let secret = "f".repeat(64);
         std::fs::write(logs.join("holdfast.2026-01-01.log"), "oldest\n").unwrap();
         std::fs::write(logs.join("holdfast.2026-01-02.log"), "yesterday\n").unwrap();
-        let big = format!("first line\n{}token={secret} last\n", "x".repeat(100) + "\n");
+        let big = format!(
+            "first line\n{}token={secret} last\n",
+            "x".repeat(100) + "\n"
+        );
         std::fs::write(logs.join("holdfast.2026-01-03.log"), &big).unwrap();
         std::fs::write(logs.join("other.txt"), "not a log").unwrap();
 
-        let names: Vec<String> = recent_logs(&logs).unwrap().into_iter().map(|l| l.0).collect();
-        assert_eq!(names, ["holdfast.2026-01-03.log", "holdfast.2026-01-02.log"]);
+        let names: Vec<String> = recent_logs(&logs)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.0)
+            .collect();
+        assert_eq!(
+            names,
+            ["holdfast.2026-01-03.log", "holdfast.2026-01-02.log"]
+        );
 
         let (tail, truncated) = read_tail(&logs.join("holdfast.2026-01-03.log"), 90).unwrap();
         assert!(truncated);
@@ -235,7 +251,10 @@ mod tests {
             names.push(f.name().unwrap().into_owned());
             f.read_to_string(&mut all).unwrap();
         }
-        assert!(names.contains(&"logs/holdfast.2026-01-03.log".to_owned()), "{names:?}");
+        assert!(
+            names.contains(&"logs/holdfast.2026-01-03.log".to_owned()),
+            "{names:?}"
+        );
         assert!(!names.iter().any(|n| n.contains("01-01")), "{names:?}");
         assert!(all.contains("api:") && all.contains("yesterday"));
         assert!(!all.contains(&secret));

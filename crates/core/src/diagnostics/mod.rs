@@ -142,9 +142,8 @@ impl Diagnostics {
     /// The reports directory exists and is a directory (0700), or reports
     /// are unavailable.
     fn ensure_dir(&self) -> Result<(), DiagnosticsError> {
-        crate::fsutil::create_private_dir(&self.dir).map_err(|e| {
-            DiagnosticsError::Unavailable(format!("{}: {e}", self.dir.display()))
-        })
+        crate::fsutil::create_private_dir(&self.dir)
+            .map_err(|e| DiagnosticsError::Unavailable(format!("{}: {e}", self.dir.display())))
     }
 
     fn path_of(&self, id: &str) -> PathBuf {
@@ -269,8 +268,14 @@ mod tests {
         let (_, path) = d.open(&a.id).await.unwrap();
         assert_eq!(std::fs::metadata(path).unwrap().len(), a.size_bytes);
         d.delete(&a.id).await.unwrap();
-        assert!(matches!(d.delete(&a.id).await, Err(DiagnosticsError::NotFound)));
-        assert!(matches!(d.open(&a.id).await, Err(DiagnosticsError::NotFound)));
+        assert!(matches!(
+            d.delete(&a.id).await,
+            Err(DiagnosticsError::NotFound)
+        ));
+        assert!(matches!(
+            d.open(&a.id).await,
+            Err(DiagnosticsError::NotFound)
+        ));
     }
 
     #[tokio::test]
@@ -278,9 +283,20 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let d = diagnostics(tmp.path());
         let long = "0".repeat(33);
-        for bad in ["", "../../etc/passwd", "ABCDEF0123456789ABCDEF0123456789", long.as_str()] {
-            assert!(matches!(d.open(bad).await, Err(DiagnosticsError::BadId)), "{bad}");
-            assert!(matches!(d.delete(bad).await, Err(DiagnosticsError::BadId)), "{bad}");
+        for bad in [
+            "",
+            "../../etc/passwd",
+            "ABCDEF0123456789ABCDEF0123456789",
+            long.as_str(),
+        ] {
+            assert!(
+                matches!(d.open(bad).await, Err(DiagnosticsError::BadId)),
+                "{bad}"
+            );
+            assert!(
+                matches!(d.delete(bad).await, Err(DiagnosticsError::BadId)),
+                "{bad}"
+            );
         }
     }
 
@@ -303,7 +319,13 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("diagnostics"), b"a file, not a dir").unwrap();
         let d = diagnostics(tmp.path());
-        assert!(matches!(d.create(input()).await, Err(DiagnosticsError::Unavailable(_))));
-        assert!(matches!(d.list().await, Err(DiagnosticsError::Unavailable(_))));
+        assert!(matches!(
+            d.create(input()).await,
+            Err(DiagnosticsError::Unavailable(_))
+        ));
+        assert!(matches!(
+            d.list().await,
+            Err(DiagnosticsError::Unavailable(_))
+        ));
     }
 }

@@ -246,7 +246,8 @@ fn redact_phrases(text: &str) -> String {
     if let Some(s) = start {
         words.push((s, text.len()));
     }
-    let in_list = |&(s, e): &(usize, usize)| lang.find_word(&text[s..e].to_ascii_lowercase()).is_some();
+    let in_list =
+        |&(s, e): &(usize, usize)| lang.find_word(&text[s..e].to_ascii_lowercase()).is_some();
     let mut spans = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -352,7 +353,10 @@ mod tests {
     fn keylike_runs() {
         let r = plain();
         let hex = "a".repeat(20) + &"0123456789abcdef".repeat(3);
-        assert_eq!(r.text(&format!("GET /v/{hex} 404")), "GET /v/[redacted] 404");
+        assert_eq!(
+            r.text(&format!("GET /v/{hex} 404")),
+            "GET /v/[redacted] 404"
+        );
         let b64 = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJ+A==";
         assert_eq!(r.text(&format!("k {b64} end")), "k [redacted] end");
         // Paths of names and short ids survive.
@@ -368,10 +372,7 @@ mod tests {
         let r = Redactor::new([], [peer.to_owned(), vault.to_owned()]);
         let line = format!("peer_id={peer} vault {vault}");
         assert_eq!(r.text(&line), line);
-        assert_eq!(
-            plain().text(&line),
-            "peer_id=[redacted] vault [redacted]"
-        );
+        assert_eq!(plain().text(&line), "peer_id=[redacted] vault [redacted]");
     }
 
     #[test]
@@ -379,10 +380,7 @@ mod tests {
         let lang = bip39::Language::English;
         let words: Vec<&str> = (0..24).map(|i| lang.word_list()[i * 80]).collect();
         let r = plain();
-        assert_eq!(
-            r.text(&format!("<{}>", words.join(" "))),
-            "<[redacted]>"
-        );
+        assert_eq!(r.text(&format!("<{}>", words.join(" "))), "<[redacted]>");
         assert_eq!(
             r.text(&format!("GET /v/{} 404", words.join("%20"))),
             "GET /v/[redacted] 404"
