@@ -219,12 +219,23 @@ impl Redactor {
     }
 }
 
-/// A base64-ish run that mixes upper case, lower case and digits: key
-/// material, not a word or a path made of names.
+/// A base64-ish run with both cases whose letters and digits switch class
+/// (upper, lower, digit) at least once in 4 neighbours: random base64
+/// switches about 6 times in 10, a path of names (`/home/Me/Documents/file2.md`)
+/// rarely, and a route with lower-case hex ids has no upper case (hex
+/// secrets are the hex rule's).
 fn looks_random(s: &str) -> bool {
-    s.bytes().any(|b| b.is_ascii_uppercase())
-        && s.bytes().any(|b| b.is_ascii_lowercase())
-        && s.bytes().any(|b| b.is_ascii_digit())
+    let classes: Vec<u8> = s
+        .bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| match b {
+            b'A'..=b'Z' => 0,
+            b'a'..=b'z' => 1,
+            _ => 2,
+        })
+        .collect();
+    let switches = classes.windows(2).filter(|w| w[0] != w[1]).count();
+    classes.contains(&0) && classes.contains(&1) && switches * 4 >= classes.len() - 1
 }
 
 /// Replace every run of [`MIN_PHRASE_WORDS`] or more BIP39 words.
@@ -359,10 +370,39 @@ mod tests {
         );
         let b64 = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJ+A==";
         assert_eq!(r.text(&format!("k {b64} end")), "k [redacted] end");
+        let with_slash = "AbC9/xYz0+qRsT1uVw2XyZ3aBc4DeF5gHi6JkL7mNo8=";
+        assert_eq!(r.text(with_slash), "[redacted]");
         // Paths of names and short ids survive.
-        let path = "/home/someone/projects/holdfast_data_directory/blocks";
-        assert_eq!(r.text(path), path);
+        for path in [
+            "/home/someone/projects/holdfast_data_directory/blocks",
+            "path=/home/user/Documents/notes/file14762.md",
+            "/var/lib/holdfast/Vaults/Family_Photos_2024/summer",
+        ] {
+            assert_eq!(r.text(path), path);
+        }
         assert_eq!(r.text("vault 0123abcd ok"), "vault 0123abcd ok");
+    }
+
+    #[test]
+    fn random_keys_are_caught_in_both_base64_alphabets() {
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let r = plain();
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..2000 {
+            let key: Vec<u8> = (0..24)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            for text in [STANDARD.encode(&key), URL_SAFE_NO_PAD.encode(&key)] {
+                let out = r.text(&format!("secret {text} end"));
+                assert_eq!(out, "secret [redacted] end", "{text}");
+            }
+        }
     }
 
     #[test]
@@ -370,9 +410,12 @@ mod tests {
         let peer = "12D3KooWQxYzAbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab";
         let vault = "0123456789abcdef0123456789abcdef";
         let r = Redactor::new([], [peer.to_owned(), vault.to_owned()]);
-        let line = format!("peer_id={peer} vault {vault}");
+        let line = format!("peer_id={peer} GET /api/v1/vaults/{vault}/info 200");
         assert_eq!(r.text(&line), line);
-        assert_eq!(plain().text(&line), "peer_id=[redacted] vault [redacted]");
+        assert_eq!(
+            plain().text(&line),
+            "peer_id=[redacted] GET /api/v1/vaults/[redacted]/info 200"
+        );
     }
 
     #[test]
