@@ -9,6 +9,7 @@ pub mod auth;
 pub mod backups;
 pub mod catalog;
 pub mod config;
+pub mod diagnostics;
 pub mod events;
 pub mod folders;
 pub mod fsutil;

@@ -73,6 +73,11 @@ impl Paths {
         self.data_dir.join("logs")
     }
 
+    /// Saved diagnostics reports (`.zip`).
+    pub fn diagnostics_dir(&self) -> PathBuf {
+        self.data_dir.join("diagnostics")
+    }
+
     /// Sealed vault blocks.
     pub fn blocks(&self) -> PathBuf {
         self.data_dir.join("blocks")

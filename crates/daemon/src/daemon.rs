@@ -11,6 +11,7 @@ use holdfast_core::apps::Apps;
 use holdfast_core::audit::Audit;
 use holdfast_core::auth::Auth;
 use holdfast_core::backups::Backups;
+use holdfast_core::diagnostics::Diagnostics;
 use holdfast_core::events::EventBus;
 use holdfast_core::folders::FolderSync;
 use holdfast_core::fsutil::{self, Mode};
@@ -101,6 +102,7 @@ impl RunningDaemon {
             cancel.clone(),
         );
         let state = AppState {
+            diagnostics: Diagnostics::new(&paths, config.clone()),
             events: events.clone(),
             shutdown: cancel.clone(),
             auth,

@@ -11,6 +11,7 @@ use holdfast_core::apps::Apps;
 use holdfast_core::audit::Audit;
 use holdfast_core::auth::Auth;
 use holdfast_core::backups::Backups;
+use holdfast_core::diagnostics::Diagnostics;
 use holdfast_core::events::EventBus;
 use holdfast_core::folders::FolderSync;
 use holdfast_core::identity::Identity;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub vaults: Vaults,
     /// Folder-backed vaults' scanners and watchers.
     pub folders: FolderSync,
+    /// Saved "Report a problem" bundles.
+    pub diagnostics: Diagnostics,
     /// Live events for SSE and other views.
     pub events: EventBus,
     /// Cancelled when shutdown begins, so long-lived streams end.

@@ -174,6 +174,37 @@ impl TestDaemon {
             .unwrap()
     }
 
+    /// GET with the bearer, answer parsed as JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.get_auth(path, token).await.json().await.unwrap()
+    }
+
+    pub async fn delete_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A bootstrap ticket minted the way `holdfast open` does.
+    pub fn cli_ticket(&self) -> String {
+        let out = self.cli(&["open", "--print"]).output().unwrap();
+        let url = String::from_utf8(out.stdout).unwrap();
+        url.trim().split("bootstrap=").nth(1).unwrap().to_owned()
+    }
+
+    /// Trade a bootstrap ticket for a bearer.
+    pub async fn exchange_ticket(&self, ticket: &str) -> String {
+        let resp = self
+            .post_json("/auth/bootstrap-exchange", json!({ "ticket": ticket }))
+            .await;
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
     pub async fn post_auth(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
         self.http
             .post(self.url(path))

@@ -1,6 +1,6 @@
 //! Secrets never reach the logs.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::harness::{PASSWORD, TestDaemon, files_under};
 
@@ -12,16 +12,8 @@ async fn passwords_tokens_and_tickets_stay_out_of_the_logs() {
     d.post_json("/auth/login", json!({"password": "wrong password guess"}))
         .await;
     d.get(&format!("/whoami?token={token}")).await;
-    let out = d.cli(&["open", "--print"]).output().unwrap();
-    let url = String::from_utf8(out.stdout).unwrap();
-    let ticket = url.trim().split("bootstrap=").nth(1).unwrap().to_owned();
-    let exchanged: Value = d
-        .post_json("/auth/bootstrap-exchange", json!({"ticket": ticket}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let second = exchanged["token"].as_str().unwrap().to_owned();
+    let ticket = d.cli_ticket();
+    let second = d.exchange_ticket(&ticket).await;
     d.http
         .post(d.url("/auth/logout"))
         .bearer_auth(&token)

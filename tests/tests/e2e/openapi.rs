@@ -66,6 +66,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/replicate-now"),
     ("post", "/api/v1/system/gc"),
     ("get", "/api/v1/system/browse"),
+    ("post", "/api/v1/diagnostics/reports"),
+    ("get", "/api/v1/diagnostics/reports"),
+    ("get", "/api/v1/diagnostics/reports/{id}"),
+    ("delete", "/api/v1/diagnostics/reports/{id}"),
 ];
 
 async fn document(d: &TestDaemon) -> Value {

@@ -213,3 +213,10 @@ async fn browser_resolves_a_conflict() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn browser_builds_downloads_and_deletes_a_problem_report() {
+    let (d, _t) = ready().await;
+    run_browser_script(&d, "report.mjs").await;
+    assert!(artifacts().join("report.png").is_file());
+}

@@ -14,6 +14,7 @@ const AUDIT_TYPES = [
   'unlock', 'unlock_failed', 'lock', 'passphrase_changed', 'identity_created', 'identity_recovered',
   'app_registered', 'app_changed', 'app_deleted', 'backup', 'backup_deleted', 'export',
   'vault_created', 'vault_deleted', 'vault_locked', 'vault_unlock', 'vault_password_changed', 'gc',
+  'diagnostics_created', 'diagnostics_deleted',
 ];
 
 /** A short line of an object's fields: "vault_id=…, path=/a". */

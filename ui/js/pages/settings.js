@@ -1,9 +1,10 @@
 // Settings: profile apps may read, passphrase change, recovery, lock now,
-// log out. The theme follows the system (light or dark).
+// log out, report a problem. The theme follows the system (light or dark).
 
 import { api, endSession } from '../api.js';
 import { h, field, section, pageTitle, busy } from '../dom.js';
 import { showError, notify } from '../alerts.js';
+import { reportSection } from '../report-problem.js';
 
 export async function render(ctx) {
   pageTitle(ctx.view, 'Settings');
@@ -36,6 +37,7 @@ export async function render(ctx) {
   // ---- Passphrase ----
   if (identity.state !== 'uninitialized') ctx.view.append(section('Change passphrase', passphraseForm()));
   ctx.view.append(section('Forgot your passphrase?', recoverForm()));
+  ctx.view.append(reportSection(ctx));
   ctx.view.append(section('Appearance',
     h('p', { class: 'muted', text: 'Holdfast follows your system’s light or dark setting.' })));
 }

@@ -108,6 +108,8 @@ mod tests {
             "/api/v1/vaults/{vault_id}/stream/{*path}"
         ));
         assert!(accepts_query_token("/api/v1/rooms/{room_id}/stream"));
+        assert!(accepts_query_token("/api/v1/diagnostics/reports/{id}"));
+        assert!(!accepts_query_token("/api/v1/diagnostics/reports"));
         assert!(!accepts_query_token("/api/v1/whoami"));
         assert!(!accepts_query_token("/api/v1/system/metrics"));
         assert!(!accepts_query_token(

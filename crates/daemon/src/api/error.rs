@@ -218,3 +218,21 @@ impl From<holdfast_core::vaults::VaultError> for ApiError {
         }
     }
 }
+
+impl From<holdfast_core::diagnostics::DiagnosticsError> for ApiError {
+    fn from(e: holdfast_core::diagnostics::DiagnosticsError) -> Self {
+        use holdfast_core::diagnostics::DiagnosticsError as E;
+        match e {
+            E::Unavailable(detail) => {
+                tracing::warn!("diagnostics reports unavailable: {detail}");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no writable reports directory; see the daemon log",
+                )
+            }
+            E::BadId => Self::bad_request("not a report id"),
+            E::NotFound => Self::not_found("no such report"),
+            E::Io(_) => Self::internal(e),
+        }
+    }
+}

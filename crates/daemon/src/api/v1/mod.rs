@@ -6,6 +6,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod diagnostics;
 pub mod events;
 pub mod files;
 pub mod identity;
@@ -88,5 +89,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(audit::export))
         .routes(routes!(events::stream))
+        .routes(routes!(diagnostics::create, diagnostics::list))
+        .routes(routes!(diagnostics::download, diagnostics::delete))
         .merge(profile)
 }

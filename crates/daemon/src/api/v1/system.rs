@@ -142,8 +142,13 @@ pub async fn whoami(State(state): State<AppState>) -> Json<WhoamiResponse> {
 #[utoipa::path(get, path = "/system/status", tag = "system",
     responses((status = 200, body = StatusResponse)))]
 pub async fn status(State(state): State<AppState>) -> ApiResult<Json<StatusResponse>> {
+    Ok(Json(status_snapshot(&state).await?))
+}
+
+/// What `/system/status` answers (diagnostics reports include it too).
+pub async fn status_snapshot(state: &AppState) -> ApiResult<StatusResponse> {
     let node = &state.node;
-    Ok(Json(StatusResponse {
+    Ok(StatusResponse {
         running: true,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         has_swarm_key: false,
@@ -174,7 +179,7 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<Json<StatusRespo
         }
         .into(),
         pending_approvals: state.approvals.list().len(),
-    }))
+    })
 }
 
 /// Per-minute metrics for the last 24 h, optionally narrowed to `[from, to]`.

@@ -43,7 +43,7 @@ pub struct VaultJson {
     pub password_protected: bool,
 }
 
-fn json_of(v: Vault, state: &AppState) -> VaultJson {
+pub(crate) fn json_of(v: Vault, state: &AppState) -> VaultJson {
     let unlocked = state.identity.state() == holdfast_core::identity::LockState::Unlocked;
     let key_state = if !unlocked {
         "locked"
