@@ -17,6 +17,7 @@ mod ipc_security;
 mod lifecycle;
 mod logs;
 mod openapi;
+mod schemathesis;
 mod security;
 mod system;
 mod tls;
