@@ -86,7 +86,7 @@ proptest! {
         let same = raw[at] == b;
         raw[at] = b;
         match AgentPubKey::from_raw(&raw) {
-            Ok(parsed) => prop_assert!(same || (at >= 3 && at < 35 && parsed.raw() == raw)),
+            Ok(parsed) => prop_assert!(same || ((3..35).contains(&at) && parsed.raw() == raw)),
             Err(_) => prop_assert!(!same),
         }
     }
