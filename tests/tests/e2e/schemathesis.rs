@@ -93,13 +93,19 @@ async fn run(target: &Target<'_>, exclude: &[&str]) {
     println!(
         "schemathesis on {schema}: {:.0?}\n{}",
         started.elapsed(),
-        stdout.lines().rev().take(12).collect::<Vec<_>>().join("\n")
+        tail(&stdout, 12)
     );
     assert!(
         out.status.success(),
         "schemathesis found problems in {schema}:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The last `n` lines of `text` (schemathesis ends with its summary).
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 #[tokio::test]
