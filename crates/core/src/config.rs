@@ -22,11 +22,15 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IdentityConfig {
-    /// Lock after this many idle minutes; 0 never locks by itself.
+    /// Lock after this many idle minutes (at most [`MAX_AUTO_LOCK_MINUTES`]);
+    /// 0 never locks by itself.
     pub auto_lock_minutes: u64,
     /// How long an approval prompt waits for the user.
     pub approval_timeout_seconds: u64,
 }
+
+/// A year: the longest idle time before the identity locks by itself.
+pub const MAX_AUTO_LOCK_MINUTES: u64 = 366 * 24 * 60;
 
 impl Default for IdentityConfig {
     fn default() -> Self {
@@ -44,7 +48,7 @@ impl IdentityConfig {
 
     pub fn auto_lock_after(&self) -> Option<std::time::Duration> {
         (self.auto_lock_minutes > 0)
-            .then(|| std::time::Duration::from_secs(self.auto_lock_minutes * 60))
+            .then(|| std::time::Duration::from_secs(self.auto_lock_minutes.saturating_mul(60)))
     }
 }
 
@@ -167,6 +171,11 @@ impl Config {
         if !(1..=3600).contains(&self.identity.approval_timeout_seconds) {
             return Err("identity.approval_timeout_seconds: must be 1 to 3600".into());
         }
+        if self.identity.auto_lock_minutes > MAX_AUTO_LOCK_MINUTES {
+            return Err(format!(
+                "identity.auto_lock_minutes: must be 0 (never) to {MAX_AUTO_LOCK_MINUTES}"
+            ));
+        }
         if !self.ipc.bind.ip().is_loopback() {
             return Err(format!(
                 "ipc.bind: {} is not a loopback address; the IPC API serves local apps only",
@@ -217,5 +226,8 @@ mod tests {
         assert!(e.contains("api.key_file"), "{e}");
         let e = Config::parse("ipc:\n  bind: 0.0.0.0:27777\n").unwrap_err();
         assert!(e.contains("ipc.bind"), "{e}");
+        // Minutes whose seconds overflow a u64 used to panic at start.
+        let e = Config::parse("identity:\n  auto_lock_minutes: 307445734561825861\n").unwrap_err();
+        assert!(e.contains("identity.auto_lock_minutes"), "{e}");
     }
 }

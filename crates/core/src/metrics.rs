@@ -178,13 +178,26 @@ fn read(system: &System, pid: Pid) -> (f32, u64) {
         .unwrap_or((0.0, 0))
 }
 
+/// The minute `ms` falls in; saturates for times near `i64::MIN` (a
+/// client's `?from=` can be anything).
 fn minute_of(ms: i64) -> i64 {
-    ms - ms.rem_euclid(MINUTE_MS)
+    ms.saturating_sub(ms.rem_euclid(MINUTE_MS))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_time_bounds_are_accepted() {
+        let m = Metrics::new();
+        for (from, to) in [(i64::MIN, i64::MAX), (i64::MAX, i64::MIN), (-1, 0)] {
+            let _ = m.samples(Some(from), Some(to));
+        }
+        assert_eq!(minute_of(i64::MIN), i64::MIN);
+        assert_eq!(minute_of(-1), -MINUTE_MS);
+        assert_eq!(minute_of(MINUTE_MS + 5), MINUTE_MS);
+    }
 
     #[test]
     fn counts_land_in_the_open_minute_then_the_ring() {

@@ -19,6 +19,7 @@ mod ipc_spec_client;
 mod lifecycle;
 mod logs;
 mod openapi;
+mod schemathesis;
 mod security;
 mod system;
 mod tls;

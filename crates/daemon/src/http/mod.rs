@@ -4,6 +4,7 @@
 
 pub mod bearer;
 pub mod counting;
+pub mod download;
 pub mod host_policy;
 pub mod observe;
 pub mod serve;

@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiQuery};
+use crate::http::download::{self, parse_range};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -274,41 +275,6 @@ pub async fn version(
     send(&state, v, None, true).await
 }
 
-/// `bytes=a-b`, `bytes=a-`, `bytes=-n` for a body of `size` bytes:
-/// Some(Ok(range)), Some(Err) when unsatisfiable, None when absent or not
-/// understood (then the whole body is sent, as RFC 9110 allows).
-fn parse_range(value: Option<&HeaderValue>, size: u64) -> Option<Result<(u64, u64), ()>> {
-    let spec = value?.to_str().ok()?.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (a, b) = (a.trim(), b.trim());
-    let range = match (a.is_empty(), b.is_empty()) {
-        (false, _) => {
-            let start: u64 = a.parse().ok()?;
-            let end = if b.is_empty() {
-                size
-            } else {
-                b.parse::<u64>().ok()?.saturating_add(1).min(size)
-            };
-            if start >= size || end <= start {
-                return Some(Err(()));
-            }
-            (start, end)
-        }
-        (true, false) => {
-            let n: u64 = b.parse().ok()?;
-            if n == 0 || size == 0 {
-                return Some(Err(()));
-            }
-            (size - n.min(size), size)
-        }
-        (true, true) => return None,
-    };
-    Some(Ok(range))
-}
-
 /// Blocks a download reads ahead of the client.
 const READ_AHEAD: usize = 3;
 
@@ -371,51 +337,9 @@ async fn send(
     }
     if attachment {
         let name = v.path.rsplit('/').next().unwrap_or("file");
-        let ascii: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() && c != '"' && c != '\\' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-        h.insert(
-            header::CONTENT_DISPOSITION,
-            HeaderValue::from_str(&format!(
-                "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
-            ))
-            .map_err(ApiError::internal)?,
-        );
+        h.insert(header::CONTENT_DISPOSITION, download::attachment(name));
     }
     Ok(r)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_range;
-    use axum::http::HeaderValue;
-
-    fn r(s: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
-        parse_range(Some(&HeaderValue::from_str(s).unwrap()), size)
-    }
-
-    #[test]
-    fn ranges() {
-        assert_eq!(r("bytes=0-1023", 5000), Some(Ok((0, 1024))));
-        assert_eq!(r("bytes=100-", 5000), Some(Ok((100, 5000))));
-        assert_eq!(r("bytes=-500", 5000), Some(Ok((4500, 5000))));
-        assert_eq!(r("bytes=4000-9999", 5000), Some(Ok((4000, 5000))));
-        assert_eq!(r("bytes=5000-", 5000), Some(Err(())));
-        assert_eq!(r("bytes=10-5", 5000), Some(Err(())));
-        assert_eq!(r("bytes=-0", 5000), Some(Err(())));
-        assert_eq!(r("bytes=0-1,5-6", 5000), None);
-        assert_eq!(r("items=0-1", 5000), None);
-        assert_eq!(r("bytes=x-1", 5000), None);
-        assert_eq!(parse_range(None, 5), None);
-    }
 }
 
 /// File info: the whole version DAG, heads, and replicas.
