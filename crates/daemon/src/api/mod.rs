@@ -26,6 +26,7 @@ pub use error::{ApiError, ErrorBody};
 
 use crate::http::host_policy::HostPolicy;
 use crate::http::observe::observe;
+use crate::http::panics::{InternalError, catch_panics};
 use crate::state::AppState;
 
 /// Largest JSON request body. Uploads (a later feature) opt out per route.
@@ -49,6 +50,10 @@ pub fn router(state: AppState, policy: HostPolicy) -> Router {
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(Extension(doc))
         .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(
+            (|| ApiError::internal("a handler panicked").into_response()) as InternalError,
+            catch_panics,
+        ))
         .layer(middleware::from_fn(fallback::json_errors))
         .layer(middleware::from_fn_with_state(Arc::new(policy), host_guard))
         .layer(middleware::from_fn_with_state(state.metrics, observe))

@@ -32,6 +32,7 @@ pub use error::IpcError;
 
 use crate::http::host_policy::HostPolicy;
 use crate::http::observe::observe;
+use crate::http::panics::{InternalError, catch_panics};
 use crate::http::serve::Served;
 use crate::state::AppState;
 
@@ -113,6 +114,10 @@ fn router(state: AppState, addr: SocketAddr) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .layer(Extension(doc))
         .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(
+            (|| IpcError::internal("a handler panicked").into_response()) as InternalError,
+            catch_panics,
+        ))
         .layer(middleware::from_fn_with_state(guard, guard::guard))
         .layer(middleware::from_fn_with_state(state.metrics, observe))
 }
