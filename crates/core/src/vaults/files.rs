@@ -239,8 +239,19 @@ impl Vaults {
         // the next chunk is cut.
         let mut sealing = futures_util::stream::FuturesOrdered::new();
         let outcome: Result<(), VaultError> = async {
-            let mut cdc = chunking::chunker(body);
-            let stream = cdc.as_stream();
+            let mut cdc;
+            let stream = match chunking::peek(body).await? {
+                chunking::Source::Small(all) => futures_util::future::Either::Left(
+                    futures_util::stream::iter((!all.is_empty()).then_some(Ok(all))),
+                ),
+                chunking::Source::Large(reader) => {
+                    cdc = chunking::chunker(reader);
+                    futures_util::future::Either::Right(
+                        cdc.as_stream()
+                            .map(|c| c.map(|c| c.data).map_err(chunking::io_error)),
+                    )
+                }
+            };
             futures_util::pin_mut!(stream);
             let mut ended = false;
             loop {
@@ -262,7 +273,7 @@ impl Vaults {
                     ended = true;
                     continue;
                 };
-                let chunk = chunk.map_err(chunking::io_error)?.data;
+                let chunk = chunk?;
                 total += chunk.len() as u64;
                 if total > MAX_UPLOAD_BYTES {
                     return Err(VaultError::Invalid(format!(
