@@ -29,6 +29,10 @@ async fn sigkill_mid_upload_leaves_a_consistent_store() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 
+    // Counted before the uploads start: they stage blocks (in blocks/tmp)
+    // as fast as the bytes arrive.
+    let blocks = d.data_dir().join("blocks");
+    let before = files_under(&blocks, "").len();
     // Three uploads, each cut off after 6 MiB of a promised 20 MiB.
     let mut streams = Vec::new();
     for i in 0..3 {
@@ -46,9 +50,7 @@ async fn sigkill_mid_upload_leaves_a_consistent_store() {
         streams.push(s);
     }
     // Let the daemon chew on them (blocks are being written), then kill it.
-    let blocks = d.data_dir().join("blocks");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let before = files_under(&blocks, "").len();
     while files_under(&blocks, "").len() <= before + 2 && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
