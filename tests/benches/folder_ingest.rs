@@ -1,8 +1,8 @@
 //! Folder ingest: how long a folder-backed vault takes to take in a folder
 //! of small files (the "my Documents folder is in a vault" first run), side
 //! by side with `restic backup` of the same folder into a local repository
-//! (the encrypted, deduplicating store people pick instead; aim: Holdfast
-//! >= 1.5x restic's files/s), the daemon's peak RSS, and how long a later
+//! (the encrypted, deduplicating store people pick instead; the aim is for
+//! Holdfast to reach 1.5x restic's files/s), the daemon's peak RSS, and how long a later
 //! full scan of the unchanged folder takes. The page cache is dropped
 //! before each ingest, so both read the folder from disk.
 //!
