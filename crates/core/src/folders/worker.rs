@@ -27,8 +27,14 @@ const SETTLE: Duration = Duration::from_millis(250);
 const SETTLE_MAX: Duration = Duration::from_secs(2);
 /// More hinted paths than this: one full scan is cheaper.
 const MAX_HINTS: usize = 256;
-/// Files ingested or written back at once.
-const PARALLEL: usize = 8;
+/// Files ingested or written back at once: many, so small files share
+/// group commits (see `vaults/group.rs`)...
+const PARALLEL: usize = 64;
+/// ...within a memory budget, in 64 KiB units: a file weighs its size,
+/// from one unit up to 16 MiB (what a big upload holds in flight), so
+/// small files go 64 at a time and big ones about four.
+const BUDGET_UNITS: u32 = 1024;
+const MAX_WEIGHT: u64 = 256;
 /// Base changes per catalog transaction.
 const BASE_BATCH: usize = 256;
 
@@ -187,10 +193,13 @@ async fn pass(
             }
         })
         .collect();
+    let budget = Arc::new(tokio::sync::Semaphore::new(BUDGET_UNITS as usize));
     let mut results = futures_util::stream::iter(jobs)
         .map(|(path, d, h, action)| {
-            let ctx = ctx.clone();
+            let (ctx, budget) = (ctx.clone(), budget.clone());
+            let weight = d.map_or(1, |s| (s.size / 65536 + 1).min(MAX_WEIGHT)) as u32;
             async move {
+                let _memory = budget.acquire_many(weight).await;
                 let r = reconcile::apply(&ctx, &path, d, &h, action).await;
                 (path, r)
             }

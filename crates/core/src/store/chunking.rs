@@ -18,6 +18,32 @@ pub fn chunker<R: AsyncRead + Unpin>(source: R) -> fastcdc::v2020::AsyncStreamCD
     fastcdc::v2020::AsyncStreamCDC::new(source, MIN_CHUNK, AVG_CHUNK, MAX_CHUNK)
 }
 
+/// A source read far enough to know whether it needs a chunker.
+pub enum Source<R> {
+    /// Shorter than [`MIN_CHUNK`]: the whole source, which is its only chunk
+    /// (none when empty), as the chunker would have cut it.
+    Small(Vec<u8>),
+    /// The bytes read so far, then the rest.
+    Large(tokio::io::Chain<std::io::Cursor<Vec<u8>>, R>),
+}
+
+/// Read up to [`MIN_CHUNK`] bytes of `source`: a small file then needs no
+/// chunker, whose 4 MiB buffer would cost more than the file (zeroing it,
+/// and memory when many small files go at once).
+pub async fn peek<R: AsyncRead + Unpin>(mut source: R) -> std::io::Result<Source<R>> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    (&mut source)
+        .take(MIN_CHUNK as u64)
+        .read_to_end(&mut head)
+        .await?;
+    Ok(if head.len() < MIN_CHUNK {
+        Source::Small(head)
+    } else {
+        Source::Large(std::io::Cursor::new(head).chain(source))
+    })
+}
+
 /// The io::Error of a chunker failure.
 pub fn io_error(e: fastcdc::v2020::Error) -> std::io::Error {
     match e {
@@ -90,6 +116,28 @@ mod tests {
             c.iter().map(Vec::len).collect::<Vec<_>>(),
             vec![MAX_CHUNK, MAX_CHUNK, MAX_CHUNK, 5]
         );
+    }
+
+    #[tokio::test]
+    async fn peeking_cuts_as_the_chunker_does() {
+        for len in [0, 1, MIN_CHUNK - 1, MIN_CHUNK, 3 * MAX_CHUNK + 7] {
+            let data = pseudo_random(len, 9);
+            let cut = match peek(&data[..]).await.unwrap() {
+                Source::Small(v) => (!v.is_empty()).then_some(v).into_iter().collect(),
+                Source::Large(r) => {
+                    assert!(len >= MIN_CHUNK);
+                    let mut out = Vec::new();
+                    for_each_chunk(r, |c| {
+                        out.push(c);
+                        async { Ok::<_, std::io::Error>(()) }
+                    })
+                    .await
+                    .unwrap();
+                    out
+                }
+            };
+            assert_eq!(cut, chunks(&data).await, "{len} bytes");
+        }
     }
 
     #[tokio::test]

@@ -14,9 +14,9 @@ use tokio::io::AsyncRead;
 use super::{MAX_UPLOAD_BYTES, VaultError, Vaults};
 use crate::store::BlockId;
 use crate::store::BlockStore;
+use crate::store::blocks::Staged;
 use crate::store::chunking;
 use crate::store::seal::ChunkKeys;
-use crate::time::now_ms;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileVersion {
@@ -36,7 +36,7 @@ pub struct FileVersion {
     pub created_ms: i64,
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, vault_id, path, content_hash, size, blocks, block_sizes, parents, deleted, created_ms";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileVersion> {
@@ -65,6 +65,9 @@ impl FileVersion {
     }
 }
 
+/// Blocks a read plan asks the kernel to fetch ahead of the one it opens.
+const PREFETCH: usize = 8;
+
 /// What a download reads: which blocks, and which bytes of each.
 pub struct ReadPlan {
     keys: Arc<ChunkKeys>,
@@ -82,22 +85,30 @@ impl ReadPlan {
         self.pieces.is_empty()
     }
 
-    /// Read, verify, open and slice piece `i` (blocking).
+    /// Read, verify, open and slice piece `i` (blocking). The block is
+    /// decrypted in the buffer it was read into: no second copy.
     pub fn piece(&self, i: usize) -> Result<Vec<u8>, VaultError> {
+        // Keep the disk busy PREFETCH blocks ahead of the reader.
+        let n = self.pieces.len();
+        let from = if i == 0 { 1 } else { i + PREFETCH };
+        let ahead = &self.pieces[from.min(n)..(i + PREFETCH + 1).min(n)];
+        for (next, _, _) in ahead {
+            self.store.prefetch(next);
+        }
         let (id, start, end) = self.pieces[i];
-        let sealed = self.store.get(&id)?;
-        let mut plain = self
+        let mut buf = self.store.get(&id)?;
+        let plain = self
             .keys
-            .open(&sealed)
+            .open_in_place(&mut buf)
             .ok_or_else(|| VaultError::Corrupt(format!("block {} does not open", id.to_hex())))?;
         if end > plain.len() {
             return Err(VaultError::Corrupt(
                 "block shorter than its manifest says".into(),
             ));
         }
-        plain.truncate(end);
-        plain.drain(..start);
-        Ok(plain)
+        buf.truncate(plain.start + end);
+        buf.drain(..plain.start + start);
+        Ok(buf)
     }
 }
 
@@ -122,8 +133,68 @@ pub(super) struct NewVersion {
 }
 
 /// A version id: random, 128 bits.
-fn new_id() -> String {
+pub(super) fn new_id() -> String {
     hex::encode(crate::identity::crypto::random_bytes::<16>())
+}
+
+/// Chunks an upload seals at once (2 cores; one more keeps both busy while
+/// a chunk waits for its write).
+const SEAL_AHEAD: usize = 3;
+/// Staged bytes of one upload settled in the background at a time: a big
+/// upload's fsyncs overlap its sealing instead of all waiting for the end.
+const SETTLE_BYTES: u64 = 64 * 1024 * 1024;
+
+fn flatten<T>(joined: Result<std::io::Result<T>, tokio::task::JoinError>) -> Result<T, VaultError> {
+    Ok(joined.map_err(|e| VaultError::Io(std::io::Error::other(e)))??)
+}
+
+/// An upload's staged blocks: big uploads settle them in batches in the
+/// background (one batch in flight); the rest go to the group commit.
+struct Staging {
+    store: BlockStore,
+    rest: Vec<Staged>,
+    rest_bytes: u64,
+    settling: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Staging {
+    fn new(store: BlockStore) -> Self {
+        Self {
+            store,
+            rest: Vec::new(),
+            rest_bytes: 0,
+            settling: None,
+        }
+    }
+
+    /// Add a staged block; answers whether it is new to the store.
+    fn push(&mut self, block: Staged) -> bool {
+        let new = block.is_new();
+        self.rest_bytes += block.bytes();
+        self.rest.push(block);
+        new
+    }
+
+    /// Once enough is staged, settle it in the background (after the
+    /// previous batch).
+    async fn settle_some(&mut self) -> Result<(), VaultError> {
+        if self.rest_bytes < SETTLE_BYTES {
+            return Ok(());
+        }
+        self.wait().await?;
+        let (store, batch) = (self.store.clone(), std::mem::take(&mut self.rest));
+        self.rest_bytes = 0;
+        self.settling = Some(tokio::task::spawn_blocking(move || store.settle(batch)));
+        Ok(())
+    }
+
+    /// Wait for the batch being settled, if any.
+    async fn wait(&mut self) -> Result<(), VaultError> {
+        match self.settling.take() {
+            Some(h) => flatten(h.await),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Vaults {
@@ -157,12 +228,46 @@ impl Vaults {
         let mut created: Vec<BlockId> = Vec::new();
         let mut total = 0u64;
         let pins = super::gc::PinGuard::new(&self.pins);
+        let mut staged = Staging::new(self.blocks.clone());
+        // Chunks being sealed and staged, in order: both cores seal while
+        // the next chunk is cut.
+        let mut sealing = futures_util::stream::FuturesOrdered::new();
         let outcome: Result<(), VaultError> = async {
-            let mut cdc = chunking::chunker(body);
-            let stream = cdc.as_stream();
+            let mut cdc;
+            let stream = match chunking::peek(body).await? {
+                chunking::Source::Small(all) => futures_util::future::Either::Left(
+                    futures_util::stream::iter((!all.is_empty()).then_some(Ok(all))),
+                ),
+                chunking::Source::Large(reader) => {
+                    cdc = chunking::chunker(reader);
+                    futures_util::future::Either::Right(
+                        cdc.as_stream()
+                            .map(|c| c.map(|c| c.data).map_err(chunking::io_error)),
+                    )
+                }
+            };
             futures_util::pin_mut!(stream);
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(chunking::io_error)?.data;
+            let mut ended = false;
+            loop {
+                let chunk = tokio::select! {
+                    biased;
+                    Some(done) = sealing.next(), if !sealing.is_empty() => {
+                        let (id, block) = flatten(done)?;
+                        if staged.push(block) {
+                            created.push(id);
+                        }
+                        ids.push(id);
+                        staged.settle_some().await?;
+                        continue;
+                    }
+                    chunk = stream.next(), if !ended && sealing.len() < SEAL_AHEAD => chunk,
+                    else => break,
+                };
+                let Some(chunk) = chunk else {
+                    ended = true;
+                    continue;
+                };
+                let chunk = chunk?;
                 total += chunk.len() as u64;
                 if total > MAX_UPLOAD_BYTES {
                     return Err(VaultError::Invalid(format!(
@@ -182,46 +287,50 @@ impl Vaults {
                 sizes.push(chunk.len() as u64);
                 let (keys, store) = (keys.clone(), self.blocks.clone());
                 let (pin_set, pinned) = (self.pins.clone(), pins.ids.clone());
-                let (id, new) = tokio::task::spawn_blocking(move || {
+                sealing.push_back(tokio::task::spawn_blocking(move || {
                     let (id, sealed) = keys.seal(&chunk);
+                    drop(chunk);
                     // Pin before looking: see gc.rs for why this order.
                     pin_set.pin(id);
                     pinned.lock().unwrap_or_else(|p| p.into_inner()).push(id);
-                    let new = !store.has(&id);
-                    store.put(&id, &sealed).map(|()| (id, new))
-                })
-                .await
-                .map_err(|e| VaultError::Io(std::io::Error::other(e)))??;
-                if new {
-                    created.push(id);
-                }
-                ids.push(id);
+                    store.stage(&id, &sealed).map(|block| (id, block))
+                }));
             }
-            Ok(())
+            staged.wait().await
         }
         .await;
         if let Err(e) = outcome {
+            // Chunks still sealing and a batch still settling finish first
+            // (so their pins and renames precede the clean-up); what was
+            // staged but not settled vanishes with `staged`.
+            while sealing.next().await.is_some() {}
+            let _ = staged.wait().await;
+            drop(staged);
             self.discard(pins, created).await;
             return Err(e);
         }
         let content_hash = hasher.finalize().to_hex().to_string();
+        let new = NewVersion {
+            content_hash,
+            size: total,
+            ids,
+            sizes,
+            deleted: false,
+        };
         let committed = self
-            .commit(
+            .commit_staged(
                 vault_id,
                 path,
-                NewVersion {
-                    content_hash,
-                    size: total,
-                    ids,
-                    sizes,
-                    deleted: false,
-                },
+                new,
                 parents,
                 vault.hard_quota,
+                staged.rest,
+                Some(pins),
             )
             .await;
         if committed.is_err() {
-            self.discard(pins, created).await;
+            self.discard(super::gc::PinGuard::new(&self.pins), created)
+                .await;
         }
         committed
     }
@@ -237,10 +346,8 @@ impl Vaults {
         .await;
     }
 
-    /// Record `new` as a head of `path` replacing `parents`. With a
-    /// `quota`, the check that the vault stays within it runs inside the
-    /// commit's transaction, so uploads racing each other cannot pass it
-    /// together (the catalog has one writer).
+    /// Record `new` as a head of `path` replacing `parents` (with
+    /// `quota`, only if the vault stays within it).
     pub(super) async fn commit(
         &self,
         vault_id: &str,
@@ -249,76 +356,41 @@ impl Vaults {
         parents: Parents,
         quota: Option<u64>,
     ) -> Result<FileVersion, VaultError> {
-        let id = new_id();
-        let (vid, p, vers) = (vault_id.to_owned(), path.to_owned(), id.clone());
-        let NewVersion {
-            content_hash,
-            size,
-            ids,
-            sizes,
-            deleted,
-        } = new;
-        let blob: Vec<u8> = ids.iter().flat_map(|b| b.0).collect();
-        let sizes = serde_json::to_string(&sizes).expect("numbers serialise");
-        let within_quota = self
-            .catalog
-            .write(move |c| {
-                let tx = c.transaction()?;
-                if let Some(q) = quota.filter(|_| !deleted) {
-                    let others: i64 = tx.query_row(
-                        "SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
-                         WHERE h.vault_id = ?1 AND x.deleted = 0 AND h.path != ?2",
-                        [&vid, &p],
-                        |r| r.get(0),
-                    )?;
-                    let would_be = others as u64 + size;
-                    if would_be > q {
-                        return Ok(Err((q, would_be))); // dropping tx rolls back
-                    }
-                }
-                let parents: Vec<String> = match parents {
-                    Parents::Heads => {
-                        let mut s = tx.prepare("SELECT version_id FROM heads WHERE vault_id = ?1 AND path = ?2")?;
-                        s.query_map([&vid, &p], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-                    }
-                    Parents::Only(ids) => ids,
-                };
-                tx.execute(
-                    &format!("INSERT INTO versions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-                    rusqlite::params![
-                        vers,
-                        vid,
-                        p,
-                        content_hash,
-                        size as i64,
-                        blob,
-                        sizes,
-                        serde_json::to_string(&parents).expect("strings serialise"),
-                        deleted,
-                        now_ms()
-                    ],
-                )?;
-                for parent in &parents {
-                    tx.execute(
-                        "DELETE FROM heads WHERE vault_id = ?1 AND path = ?2 AND version_id = ?3",
-                        [&vid, &p, parent],
-                    )?;
-                }
-                tx.execute(
-                    "INSERT INTO heads (vault_id, path, version_id) VALUES (?1, ?2, ?3)",
-                    [&vid, &p, &vers],
-                )?;
-                tx.commit().map(Ok)
-            })
-            .await?;
-        if let Err((hard_quota, would_be_size)) = within_quota {
-            return Err(VaultError::Quota {
+        self.commit_staged(vault_id, path, new, parents, quota, Vec::new(), None)
+            .await
+    }
+
+    /// [`Vaults::commit`] of a version whose blocks are `staged`: they are
+    /// made durable first, in the same group barrier as others' (see
+    /// `group.rs`).
+    #[allow(clippy::too_many_arguments)]
+    async fn commit_staged(
+        &self,
+        vault_id: &str,
+        path: &str,
+        new: NewVersion,
+        parents: Parents,
+        quota: Option<u64>,
+        staged: Vec<Staged>,
+        pins: Option<super::gc::PinGuard>,
+    ) -> Result<FileVersion, VaultError> {
+        let job = super::group::Job {
+            vault_id: vault_id.to_owned(),
+            path: path.to_owned(),
+            new,
+            parents,
+            quota,
+            staged,
+            pins,
+        };
+        match self.group_commit(job).await? {
+            Ok(id) => self.version_by_id(&id).await,
+            Err((hard_quota, would_be_size)) => Err(VaultError::Quota {
                 vault_id: vault_id.to_owned(),
                 hard_quota,
                 would_be_size,
-            });
+            }),
         }
-        self.version_by_id(&id).await
     }
 
     async fn version_by_id(&self, id: &str) -> Result<FileVersion, VaultError> {

@@ -6,6 +6,7 @@
 mod files;
 pub mod fsck;
 mod gc;
+mod group;
 mod lock;
 pub mod paths;
 mod quota;
@@ -116,6 +117,8 @@ pub struct Vaults {
     /// Blocks in-flight uploads have written or reused but not committed:
     /// garbage collection must not take them.
     pins: gc::Pins,
+    /// Versions waiting for the next group commit.
+    committer: group::Committer,
     /// Keys of password-protected vaults unlocked in this session.
     unlocked: Arc<Mutex<HashMap<String, crypto::Key>>>,
 }
@@ -139,6 +142,7 @@ impl Vaults {
             identity,
             blocks,
             pins: gc::Pins::default(),
+            committer: group::Committer::default(),
             unlocked: Arc::default(),
         }
     }
