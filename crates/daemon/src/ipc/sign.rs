@@ -125,7 +125,7 @@ pub async fn sign(
         {
             let grant = state
                 .apps
-                .add_grant(&client_id, "sign", s.min(MAX_GRANT_S))
+                .add_grant(client_id, "sign", s.min(MAX_GRANT_S))
                 .await?;
             state
                 .audit
