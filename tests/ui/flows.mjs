@@ -70,9 +70,18 @@ await run("flows", { width: 1200, height: 800 }, async ({ page, shot, api }) => 
   await shot("vault");
 
   step("restore the older version");
-  await page.locator('tr.file[data-path="/hello.txt"] button[data-action="history"]').click();
+  // The row shows the second version once the list has refreshed; a click
+  // while a refresh replaces the row is lost, so it is tried again.
+  const fileRow = page.locator('tr.file[data-path="/hello.txt"]');
+  await fileRow.getByText("22 bytes").waitFor();
   const dialog = page.locator("#history-dialog");
-  await dialog.locator("li.version").nth(1).waitFor();
+  for (let i = 0; !(await dialog.locator("li.version").nth(1).isVisible()); i++) {
+    if (i > 20) throw new Error("the history never showed two versions");
+    if (!(await dialog.evaluate((d) => d.open))) {
+      await fileRow.locator('button[data-action="history"]').click();
+    }
+    await dialog.locator("li.version").nth(1).waitFor({ timeout: 2000 }).catch(() => {});
+  }
   const older = dialog.locator("li.version").nth(1);
   await older.locator('button[data-action="restore"]').click();
   for (let i = 0; (await content()) !== "first version"; i++) {

@@ -163,6 +163,16 @@ impl TestDaemon {
             .unwrap()
     }
 
+    /// GET from IPC as an app holding `app_token`.
+    pub async fn ipc_get_as(&self, path: &str, app_token: &str) -> reqwest::Response {
+        self.http
+            .get(self.ipc_url(path))
+            .bearer_auth(app_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// POST to IPC as an app holding `app_token`.
     pub async fn ipc_post_as(&self, path: &str, app_token: &str, body: Value) -> reqwest::Response {
         self.http

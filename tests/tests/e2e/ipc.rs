@@ -414,13 +414,7 @@ async fn revocation_from_either_side() {
     let token_b = b["app_token"].as_str().unwrap();
 
     // Once the app has used a token, its client_id alone is no proof.
-    let resp = d
-        .http
-        .get(d.ipc_url("/backup/list"))
-        .bearer_auth(token_b)
-        .send()
-        .await
-        .unwrap();
+    let resp = d.ipc_get_as("/backup/list", token_b).await;
     assert_eq!(resp.status(), 200);
     let resp = d
         .ipc_post(
@@ -456,21 +450,9 @@ async fn revocation_from_either_side() {
         .unwrap();
     assert_eq!(s["linked"], false);
     // The revoked link's token is dead; the other link's still works.
-    let resp = d
-        .http
-        .get(d.ipc_url("/backup/list"))
-        .bearer_auth(token_a)
-        .send()
-        .await
-        .unwrap();
+    let resp = d.ipc_get_as("/backup/list", token_a).await;
     assert_eq!(ipc_error(resp).await, (401, "invalid_app_token".into()));
-    let resp = d
-        .http
-        .get(d.ipc_url("/backup/list"))
-        .bearer_auth(token_b)
-        .send()
-        .await
-        .unwrap();
+    let resp = d.ipc_get_as("/backup/list", token_b).await;
     assert_eq!(resp.status(), 200);
 
     // Revoke from the vault side.
@@ -484,13 +466,7 @@ async fn revocation_from_either_side() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    let resp = d
-        .http
-        .get(d.ipc_url("/backup/list"))
-        .bearer_auth(token_b)
-        .send()
-        .await
-        .unwrap();
+    let resp = d.ipc_get_as("/backup/list", token_b).await;
     assert_eq!(resp.status(), 401);
     let resp = d
         .http

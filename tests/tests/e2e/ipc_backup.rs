@@ -50,12 +50,8 @@ async fn rotation_keeps_exactly_ten_and_labels_overwrite() {
         assert_eq!(resp.status(), 200);
     }
     let list: Value = d
-        .http
-        .get(d.ipc_url("/backup/list"))
-        .bearer_auth(&tok)
-        .send()
+        .ipc_get_as("/backup/list", &tok)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -142,16 +138,7 @@ async fn apps_see_only_their_own_backups() {
         )
         .await;
     assert_eq!(ipc_error(resp).await, (401, "invalid_app_token".into()));
-    let list: Value = d
-        .http
-        .get(d.ipc_url("/backup/list"))
-        .bearer_auth(&b)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = d.ipc_get_as("/backup/list", &b).await.json().await.unwrap();
     assert_eq!(list["total_backups"], 0);
 }
 
@@ -292,12 +279,8 @@ async fn canonical_backups_are_summarised_and_exported_readably() {
         .await;
     assert_eq!(resp.status(), 200);
     let list: Value = d
-        .http
-        .get(d.ipc_url("/backup/list"))
-        .bearer_auth(&tok)
-        .send()
+        .ipc_get_as("/backup/list", &tok)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -298,13 +298,7 @@ async fn spec_clients_and_token_holders_side_by_side() {
         .await;
     assert_eq!(ipc_error(resp).await, (401, "missing_app_token".into()));
     // A stale token never turns /status into an error.
-    let resp = d
-        .http
-        .get(d.ipc_url("/status"))
-        .bearer_auth("stale")
-        .send()
-        .await
-        .unwrap();
+    let resp = d.ipc_get_as("/status", "stale").await;
     assert_eq!(resp.status(), 200);
 }
 
