@@ -41,7 +41,12 @@ await run("flows", { width: 1200, height: 800 }, async ({ page, shot, api }) => 
   await page.setViewportSize({ width: 1200, height: 800 });
   await approve.click();
   await page.locator("article.approval").first().waitFor({ state: "detached" });
-  const apps = await (await api("/apps")).json();
+  // The link is recorded just after the answer returns: wait for it.
+  let apps = [];
+  for (let i = 0; apps.length === 0 && i < 100; i++) {
+    if (i > 0) await page.waitForTimeout(100);
+    apps = await (await api("/apps")).json();
+  }
   const scopes = JSON.stringify(apps.map((a) => a.scopes));
   if (scopes !== '[["display_name"]]') throw new Error(`the app got scopes ${scopes}`);
 
