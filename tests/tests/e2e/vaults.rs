@@ -381,10 +381,15 @@ async fn quota_overrun_is_507_and_keeps_nothing() {
         addr,
         &format!(
             "POST /api/v1/vaults/{vid}/upload/huge.bin HTTP/1.1\r\nHost: {addr}\r\n\
-             Authorization: Bearer {t}\r\nContent-Length: 5242880\r\nConnection: close\r\n\r\nhello"
+             Authorization: Bearer {t}\r\nContent-Length: 5242880\r\n\r\nhello"
         ),
     );
     assert_eq!(raw_status(&answer), 507, "{answer}");
+    // The unread body stays on the wire, so the connection is not reused.
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
     let body: Value = serde_json::from_str(raw_body(&answer)).unwrap();
     assert_eq!(body["would_be_size"], 7 * 1024 * 1024);
     assert_error(

@@ -146,6 +146,25 @@ pub async fn upload(
     State(state): State<AppState>,
     Path((vault_id, raw)): Path<(String, String)>,
     req: Request,
+) -> Response {
+    match upload_body(state, vault_id, raw, req).await {
+        Ok(json) => json.into_response(),
+        // A refusal can come before the body is read; the connection then
+        // holds unread bytes, so it closes instead of being reused.
+        Err(e) => {
+            let mut r = e.into_response();
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            r
+        }
+    }
+}
+
+async fn upload_body(
+    state: AppState,
+    vault_id: String,
+    raw: String,
+    req: Request,
 ) -> ApiResult<Json<FileJson>> {
     let path = clean(&raw)?;
     // A known size over the quota is refused before the body is read, with
