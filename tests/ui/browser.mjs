@@ -4,7 +4,8 @@
 // over the API), and the exit code. Environment: HOLDFAST_URL (base URL),
 // HOLDFAST_TICKET (a bootstrap ticket), HOLDFAST_ARTIFACTS, CHROMIUM.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 export const base = process.env.HOLDFAST_URL;
@@ -52,3 +53,62 @@ export async function run(name, viewport, steps) {
 }
 
 export const step = (text) => console.log(`step: ${text}`);
+
+/** The two widths every page is checked at. */
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * Check the page as it stands, at both widths: nothing wider than the
+ * viewport (no sideways scrolling, no element sticking out), axe-core with
+ * no serious or critical violations, and a screenshot `<name>-1280.png` /
+ * `<name>-390.png`. Restores the desktop width. Throws with the findings.
+ */
+export async function audit(page, name) {
+  const artifacts = process.env.HOLDFAST_ARTIFACTS;
+  const findings = [];
+  for (const viewport of [PHONE, DESKTOP]) {
+    await page.setViewportSize(viewport);
+    await page.waitForTimeout(150);
+    const wide = await page.evaluate(() => {
+      const limit = document.documentElement.clientWidth;
+      const out = [];
+      if (document.documentElement.scrollWidth > limit + 1) {
+        out.push(`page scrolls sideways (${document.documentElement.scrollWidth} > ${limit})`);
+      }
+      for (const el of document.querySelectorAll("body *")) {
+        const r = el.getBoundingClientRect();
+        if (!r.width || !r.height) continue;
+        // Content inside a scrolling box (wide tables in .table-wrap) is fine.
+        let clipped = false;
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+          const s = getComputedStyle(p);
+          if (/(auto|scroll|hidden|clip)/.test(s.overflowX)) { clipped = true; break; }
+        }
+        if (clipped || getComputedStyle(el).position === "fixed") continue;
+        if (r.right > limit + 1 || r.left < -1) {
+          const id = el.id ? `#${el.id}` : "";
+          const cls = typeof el.className === "string" && el.className ? `.${el.className.split(" ").join(".")}` : "";
+          out.push(`${el.tagName.toLowerCase()}${id}${cls} spans ${Math.round(r.left)}..${Math.round(r.right)} of ${limit}`);
+        }
+      }
+      return out.slice(0, 10);
+    });
+    for (const w of wide) findings.push(`${name} at ${viewport.width}px: ${w}`);
+    if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
+      // Evaluated over the DevTools protocol, which the page's CSP allows.
+      await page.evaluate(axeSource);
+    }
+    const result = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ["violations"] });
+      return r.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+    });
+    for (const v of result) findings.push(`${name} at ${viewport.width}px: axe ${v}`);
+    await page.screenshot({ path: join(artifacts, `${name}-${viewport.width}.png`), fullPage: true });
+  }
+  if (findings.length) throw new Error(findings.join("\n"));
+}

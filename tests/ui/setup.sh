@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what the browser tests need when it is missing: Debian's Chromium
-# (apt) and playwright-core (npm, pinned by package-lock.json).
+# (apt), playwright-core and axe-core (npm, pinned by package-lock.json).
 set -eu
 cd "$(dirname "$0")"
 if ! command -v chromium >/dev/null 2>&1; then
@@ -9,6 +9,6 @@ if ! command -v chromium >/dev/null 2>&1; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-if [ ! -f node_modules/playwright-core/package.json ]; then
+if [ ! -f node_modules/playwright-core/package.json ] || [ ! -f node_modules/axe-core/axe.min.js ]; then
     npm ci --no-audit --no-fund --loglevel=error
 fi

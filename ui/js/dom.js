@@ -152,3 +152,14 @@ export async function busy(button, fn) {
 export function empty(text) {
   return h('p', { class: 'empty', text });
 }
+
+/**
+ * A loading placeholder: `lines` grey bars, announced as busy. Replace it
+ * with the content once it arrives (never show an empty-state text first).
+ */
+export function skeleton(lines = 3, label = 'Loading…') {
+  const bars = Array.from({ length: lines }, (_, i) =>
+    h('span', { class: ['skeleton-bar', i === lines - 1 && 'short'] }));
+  return h('div', { class: 'skeleton', role: 'status', 'aria-busy': 'true' },
+    h('span', { class: 'sr-only', text: label }), bars);
+}

@@ -78,7 +78,7 @@ async fn web_ui_is_served_with_a_strict_csp() {
 }
 
 /// `<target dir>/ui-artifacts`.
-fn artifacts() -> PathBuf {
+pub(crate) fn artifacts() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target"));
@@ -95,12 +95,16 @@ fn workspace() -> PathBuf {
 /// Install the browser tools if missing (once per run), mint a bootstrap
 /// ticket, and run `tests/ui/<script>` against the daemon; panics with its
 /// output when it fails.
-async fn run_browser_script(d: &TestDaemon, script: &str) -> String {
+pub(crate) async fn run_browser_script(d: &TestDaemon, script: &str) -> String {
     run_browser_script_with(d, script, &[]).await
 }
 
 /// As `run_browser_script`, with extra environment for the script.
-async fn run_browser_script_with(d: &TestDaemon, script: &str, env: &[(&str, &str)]) -> String {
+pub(crate) async fn run_browser_script_with(
+    d: &TestDaemon,
+    script: &str,
+    env: &[(&str, &str)],
+) -> String {
     static SETUP: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     let ui = workspace().join("tests/ui");
     SETUP
