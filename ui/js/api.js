@@ -1,5 +1,8 @@
 // The REST client: bearer token in sessionStorage, JSON requests with
 // readable errors, uploads with progress (XHR) and downloads via blob: URLs.
+// Every answer or failure to connect feeds reachability.js.
+
+import { markReachable, markUnreachable } from './reachability.js';
 
 const BASE = '/api/v1';
 const TOKEN_KEY = 'holdfast.token';
@@ -89,8 +92,10 @@ export async function request(method, path, opts = {}) {
   try {
     response = await fetch(url, { method, headers, body });
   } catch {
+    markUnreachable();
     throw new ApiError(0, messageFor(0));
   }
+  markReachable();
   const data = await readBody(response);
   if (!response.ok) {
     if (response.status === 401) await handle401(opts);
@@ -131,7 +136,10 @@ export function upload(vaultId, path, file, onProgress) {
       if (xhr.status === 401) handle401({});
       reject(new ApiError(xhr.status, messageFor(xhr.status, data), data || {}));
     });
-    xhr.addEventListener('error', () => reject(new ApiError(0, messageFor(0))));
+    xhr.addEventListener('error', () => {
+      markUnreachable();
+      reject(new ApiError(0, messageFor(0)));
+    });
     xhr.addEventListener('abort', () => reject(new ApiError(-1, 'Upload cancelled.')));
     xhr.send(file);
   });
@@ -146,8 +154,10 @@ export async function download(path, filename, query) {
   try {
     response = await fetch(url, { headers: { authorization: `Bearer ${getToken()}` } });
   } catch {
+    markUnreachable();
     throw new ApiError(0, messageFor(0));
   }
+  markReachable();
   if (!response.ok) {
     const data = await readBody(response);
     if (response.status === 401) await handle401({});

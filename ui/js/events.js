@@ -2,6 +2,7 @@
 // fanned out to subscribers by type, with a short memory of recent events.
 
 import { tokenUrl, getToken, request } from './api.js';
+import { check as checkReachable } from './reachability.js';
 
 // The daemon names each SSE event after its type, and EventSource only
 // delivers named events to listeners of that name: these are the ones the
@@ -58,12 +59,14 @@ export function start() {
   for (const type of TYPES) source.addEventListener(type, dispatch);
   source.addEventListener('error', () => {
     setConnected(false);
+    checkReachable();
     if (source && source.readyState === EventSource.CLOSED) {
-      // Refused (maybe the session ended): check the session, then retry.
+      // Refused (maybe the session ended): check the session, then retry;
+      // a daemon that does not answer is retried too (a 401 logs out).
       source = null;
       request('GET', '/whoami').then(
         () => { retryTimer = setTimeout(start, 3000); },
-        () => {},
+        (err) => { if (err.status === 0) retryTimer = setTimeout(start, 3000); },
       );
     }
   });

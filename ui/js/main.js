@@ -1,9 +1,15 @@
 // The shell: hash router, login gate (password or ?bootstrap= ticket),
-// navigation state and the pending-approvals badge.
+// navigation state (a menu button on phones), the pending-approvals badge,
+// a skeleton while a page loads, and the unreachable-daemon state: when
+// Holdfast stops answering, the page says so and hides what it showed
+// (it may be stale) until it answers again, then renders afresh.
 
 import { api, getToken, setToken, setUnauthorizedHandler } from './api.js';
 import { showError, clearAlerts } from './alerts.js';
+import { explain } from './errors.js';
 import * as events from './events.js';
+import { h, skeleton } from './dom.js';
+import { onReachability, isReachable, check as checkReachable } from './reachability.js';
 import * as login from './pages/login.js';
 import * as home from './pages/home.js';
 import * as approvals from './pages/approvals.js';
@@ -63,11 +69,26 @@ async function show(module, arg) {
   const ctx = makeContext(arg);
   current = ctx;
   ctx.alive = () => current === ctx;
-  main.replaceChildren(ctx.view);
+  // The page stays hidden behind a skeleton until its first data arrived,
+  // so no empty-state text flashes before it.
+  const loading = skeleton(4);
+  ctx.view.classList.add('arriving'); // invisible, yet focusable
+  main.replaceChildren(loading, ctx.view);
+  main.setAttribute('aria-busy', 'true');
   try {
     await module.render(ctx);
   } catch (err) {
-    if (ctx.alive() && err.status !== 401) showError(err);
+    if (ctx.alive() && err.status !== 401 && err.status !== 0) {
+      ctx.view.append(h('div', { class: 'load-error callout', role: 'alert' },
+        h('p', { text: `This page could not load: ${explain(err)}` }),
+        h('button', { type: 'button', text: 'Try again', on: { click: () => route() } })));
+    }
+  } finally {
+    if (ctx.alive()) {
+      loading.remove();
+      ctx.view.classList.remove('arriving');
+      main.removeAttribute('aria-busy');
+    }
   }
 }
 
@@ -79,6 +100,12 @@ function markNav(name) {
 }
 
 async function route() {
+  clearAlerts(); // messages belong to the page they were shown on
+  closeMenu();
+  if (!isReachable()) {
+    showUnreachable();
+    return;
+  }
   if (!getToken()) {
     document.body.classList.add('logged-out');
     nav.hidden = true;
@@ -105,11 +132,10 @@ async function route() {
   refreshBadge();
 }
 
+/** Signed in: back to the page the person was on (or Home). */
 function loggedIn(token) {
   setToken(token);
-  clearAlerts();
-  if (location.hash !== '#/home') location.hash = '#/home';
-  else route();
+  route();
 }
 
 /** Back to the login page (expired bearer, logout). */
@@ -121,6 +147,7 @@ function loggedOut() {
 
 // The "Approvals" nav link shows how many requests wait.
 const badge = document.getElementById('approvals-badge');
+const menuBadge = document.getElementById('menu-badge');
 async function refreshBadge() {
   if (!getToken()) return;
   try {
@@ -129,6 +156,9 @@ async function refreshBadge() {
     badge.textContent = n ? String(n) : '';
     badge.hidden = !n;
     badge.setAttribute('aria-label', `${n} waiting`);
+    menuBadge.textContent = badge.textContent;
+    menuBadge.hidden = !n;
+    menuBadge.setAttribute('aria-label', `${n} approvals waiting`);
     document.title = document.title.replace(/^\(\d+\) /, '');
     if (n) document.title = `(${n}) ${document.title}`;
   } catch {
@@ -142,6 +172,42 @@ events.onConnection((on) => {
   live.textContent = on ? 'Live' : 'Offline';
   live.classList.toggle('on', on);
 });
+
+// The phone header: one line, the navigation behind a menu button.
+const sidebar = document.querySelector('.sidebar');
+const menuButton = document.getElementById('menu-button');
+function closeMenu() {
+  sidebar.classList.remove('menu-open');
+  menuButton.setAttribute('aria-expanded', 'false');
+}
+menuButton.addEventListener('click', () => {
+  const open = !sidebar.classList.contains('menu-open');
+  sidebar.classList.toggle('menu-open', open);
+  menuButton.setAttribute('aria-expanded', String(open));
+});
+
+// Holdfast not answering: say so, hide what may be stale, disable actions.
+const offline = document.getElementById('offline');
+function showUnreachable() {
+  document.body.classList.add('unreachable');
+  offline.hidden = false;
+  if (current) current.dispose();
+  current = null;
+  main.replaceChildren(h('section', { class: 'card unreachable-page', 'aria-labelledby': 'unreachable-title' },
+    h('h1', { id: 'unreachable-title', text: 'Holdfast is not answering' }),
+    h('p', { text: 'This page shows nothing until Holdfast answers again, because what it showed may be out of date. Nothing you do here is lost: actions are paused until then.' }),
+    h('p', { class: 'muted', text: 'If you closed Holdfast, start it again. This page reconnects by itself.' })));
+}
+onReachability((up) => {
+  if (up) {
+    document.body.classList.remove('unreachable');
+    offline.hidden = true;
+    route();
+  } else {
+    showUnreachable();
+  }
+});
+document.getElementById('offline-retry').addEventListener('click', () => checkReachable());
 
 async function boot() {
   setUnauthorizedHandler((reason) => {

@@ -28,7 +28,7 @@ function summarize(obj, skip = []) {
 
 export async function render(ctx) {
   pageTitle(ctx.view, 'Activity');
-  const live = h('ol', { id: 'live-events', class: 'events', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+  const live = h('ol', { id: 'live-events', class: 'events', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: 0, 'aria-label': 'Live events' });
   const noLive = empty('Waiting for something to happen…');
   ctx.view.append(section('Live', h('p', { class: 'muted', text: 'What Holdfast is doing right now, newest first.' }), noLive, live));
 

@@ -1,10 +1,11 @@
 // Home: daemon status, the identity (create, unlock, lock) and what waits.
 
 import { api } from '../api.js';
-import { h, fill, field, section, pageTitle, facts, busy } from '../dom.js';
+import { h, fill, section, pageTitle, facts, busy } from '../dom.js';
 import { showError, notify } from '../alerts.js';
 import * as fmt from '../format.js';
 import { unlockForm } from '../unlock-form.js';
+import { createIdentity } from '../identity-create.js';
 
 export async function render(ctx) {
   pageTitle(ctx.view, 'Home');
@@ -33,7 +34,7 @@ export async function render(ctx) {
   async function loadStatus() {
     const [status, vaults] = await Promise.all([
       api.get('/system/status', null, { anonymous: true }),
-      api.get('/vaults').catch(() => []),
+      api.get('/vaults'),
     ]);
     if (!ctx.alive()) return;
     startedAt = Date.now() - status.uptime_ms;
@@ -94,45 +95,16 @@ export async function render(ctx) {
   }
 
   function createForm() {
-    const pass = field('New passphrase', { type: 'password', autocomplete: 'new-password', required: true, minlength: 8 },
-      'At least 8 characters. You will type it to unlock.');
-    const again = field('Passphrase again', { type: 'password', autocomplete: 'new-password', required: true });
-    const submit = h('button', { type: 'submit', class: 'primary', text: 'Create my identity' });
-    const form = h('form', { class: 'stack' },
-      h('p', { text: 'Your identity is a key that stays on this computer. Apps ask you before they use it, and it locks your vaults.' }),
-      pass.wrap, again.wrap, h('div', { class: 'actions' }, submit));
-    form.addEventListener('submit', (e) => {
-      e.preventDefault();
-      if (pass.input.value !== again.input.value) {
-        showError('The two passphrases are not the same.');
-        again.input.focus();
-        return;
-      }
-      busy(submit, async () => {
-        try {
-          const res = await api.post('/identity/init', { passphrase: pass.input.value });
-          showingPhrase = true;
-          identityBody.replaceChildren(phraseView(res.recovery_phrase));
-        } catch (err) {
-          showError(err);
-        }
-      });
+    const box = h('div');
+    showingPhrase = true; // the steps stay until the words are confirmed
+    createIdentity(ctx, box, {
+      intro: 'Your identity is a key that stays on this computer. Apps ask you before they use it, and it locks your vaults.',
+      onCreated: () => {
+        showingPhrase = false;
+        notify('Your identity is ready.');
+        loadIdentity().catch(showError);
+      },
     });
-    return form;
-  }
-
-  function phraseView(phrase) {
-    const words = phrase.split(/\s+/).filter(Boolean);
-    const done = h('button', { type: 'button', class: 'primary', text: "I've written them down" });
-    done.addEventListener('click', () => {
-      showingPhrase = false;
-      loadIdentity().catch(showError);
-    });
-    const box = h('div', { class: 'stack' },
-      h('p', { class: 'callout', text: 'Write these words down, in order, and keep them somewhere safe. They bring your identity back if you forget your passphrase or lose this computer. They will not be shown again.' }),
-      h('ol', { class: 'phrase', 'aria-label': 'Recovery phrase' }, words.map((w) => h('li', { text: w }))),
-      h('div', { class: 'actions' }, done));
-    setTimeout(() => done.focus(), 0);
     return box;
   }
 
