@@ -5,7 +5,8 @@
 
 import { api } from './api.js';
 import { h, field, checkbox } from './dom.js';
-import { showError, clearAlerts } from './alerts.js';
+import { showError } from './alerts.js';
+import { inlineError, clearInlineError } from './errors.js';
 
 /** onUnlocked(response) runs once the daemon accepted the passphrase. */
 export function unlockForm(ctx, id, onUnlocked) {
@@ -16,6 +17,7 @@ export function unlockForm(ctx, id, onUnlocked) {
     pass.wrap, remember.wrap,
     id.keyring ? null : h('small', { class: 'hint', text: 'This device has no keyring to remember it in.' }),
     h('div', { class: 'actions' }, submit));
+  const actions = form.lastElementChild;
   let waitUntil = 0;
   const hold = (ms) => {
     waitUntil = Date.now() + ms;
@@ -39,7 +41,7 @@ export function unlockForm(ctx, id, onUnlocked) {
     try {
       const res = await api.post('/identity/unlock',
         { passphrase: pass.input.value, remember: remember.input.checked });
-      clearAlerts();
+      clearInlineError(actions);
       if (res.keyring_error) showError(`Unlocked, but it could not be remembered: ${res.keyring_error}`);
       onUnlocked(res);
     } catch (err) {
@@ -47,9 +49,9 @@ export function unlockForm(ctx, id, onUnlocked) {
       form.classList.remove('shake');
       void form.offsetWidth; // restart the animation
       form.classList.add('shake');
-      if (err.status === 403) showError('That passphrase is not right.');
-      else if (err.status === 429) showError('Too many tries. Wait a moment, then try again.');
-      else showError(err);
+      if (err.status === 403) inlineError(actions, 'That passphrase is not right.');
+      else if (err.status === 429) inlineError(actions, 'Too many tries. Wait a moment, then try again.');
+      else inlineError(actions, err);
       if (err.body?.retry_after_ms) hold(err.body.retry_after_ms);
       pass.input.select();
     }

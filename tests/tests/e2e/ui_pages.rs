@@ -36,3 +36,13 @@ async fn every_page_at_both_widths_in_every_state() {
     // The script stopped the daemon with SIGTERM: it shut down cleanly.
     assert!(d.wait_exit().await.success());
 }
+
+#[tokio::test]
+async fn home_creates_the_identity_with_the_wizards_checks() {
+    let d = crate::harness::TestDaemon::start().await;
+    let t = d.owner_token().await;
+    crate::ui::run_browser_script(&d, "home_create.mjs").await;
+    let id: serde_json::Value = d.get_auth("/identity", &t).await.json().await.unwrap();
+    assert_eq!(id["state"], "unlocked", "{id}");
+    assert!(artifacts().join("home-phrase-390.png").is_file());
+}

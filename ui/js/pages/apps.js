@@ -3,7 +3,8 @@
 
 import { api } from '../api.js';
 import { h, field, checkbox, section, pageTitle, empty, busy, confirmDialog } from '../dom.js';
-import { showError, notify } from '../alerts.js';
+import { notify } from '../alerts.js';
+import { inlineError, clearInlineError } from '../errors.js';
 import * as fmt from '../format.js';
 
 const SCOPES = [
@@ -46,7 +47,7 @@ export async function render(ctx) {
           notify(`${app.name} removed.`);
           await load();
         } catch (err) {
-          showError(err);
+          inlineError(remove.parentElement, err);
         }
       });
     });
@@ -77,7 +78,7 @@ export async function render(ctx) {
           notify(`${link.app_name} unlinked.`);
           await load();
         } catch (err) {
-          showError(err);
+          inlineError(unlink.parentElement, err);
         }
       });
     });
@@ -103,6 +104,7 @@ export async function render(ctx) {
       h('fieldset', {}, h('legend', { text: 'It may read' }), scopeBoxes.map((c) => c.wrap)),
       origins.wrap,
       h('div', { class: 'actions' }, submit));
+    const actions = form.lastElementChild;
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       busy(submit, async () => {
@@ -115,9 +117,10 @@ export async function render(ctx) {
           });
           notify(`${name.input.value.trim()} registered.`);
           form.reset();
+          clearInlineError(actions);
           await load();
         } catch (err) {
-          showError(err);
+          inlineError(actions, err);
         }
       });
     });

@@ -6,6 +6,7 @@ import { showError, notify } from '../alerts.js';
 import * as fmt from '../format.js';
 import { unlockForm } from '../unlock-form.js';
 import { createIdentity } from '../identity-create.js';
+import { inlineError } from '../errors.js';
 
 export async function render(ctx) {
   pageTitle(ctx.view, 'Home');
@@ -84,7 +85,7 @@ export async function render(ctx) {
         notify('Locked. Apps must wait until you unlock again.');
         await loadIdentity();
       } catch (err) {
-        showError(err);
+        inlineError(lock.parentElement, err);
       }
     }));
     return [keyFacts,

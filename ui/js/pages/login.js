@@ -2,7 +2,7 @@
 
 import { api } from '../api.js';
 import { h, field, busy } from '../dom.js';
-import { showError } from '../alerts.js';
+import { inlineError, clearInlineError } from '../errors.js';
 
 export async function render(ctx) {
   document.title = 'Log in · Holdfast';
@@ -26,9 +26,10 @@ export async function render(ctx) {
     await busy(submit, async () => {
       try {
         const res = await api.post('/auth/login', { password: input.value }, { anonymous: true });
+        clearInlineError(submit);
         ctx.arg.onLogin(res.token);
       } catch (err) {
-        showError(err.status === 401 ? 'That password is not right. Try again.' : err);
+        inlineError(submit, err.status === 401 ? 'That password is not right. Try again.' : err);
         input.select();
       }
     });
@@ -44,6 +45,6 @@ export async function render(ctx) {
       note.className = 'callout';
     }
   } catch (err) {
-    showError(err);
+    if (err.status !== 0) inlineError(note, err);
   }
 }

@@ -3,7 +3,8 @@
 
 import { api, endSession } from '../api.js';
 import { h, field, section, pageTitle, busy } from '../dom.js';
-import { showError, notify } from '../alerts.js';
+import { notify } from '../alerts.js';
+import { inlineError, clearInlineError } from '../errors.js';
 import { reportSection } from '../report-problem.js';
 
 export async function render(ctx) {
@@ -15,21 +16,25 @@ export async function render(ctx) {
   const lock = h('button', { type: 'button', 'data-action': 'lock', text: 'Lock now' });
   const logout = h('button', { type: 'button', 'data-action': 'logout', class: 'danger', text: 'Log out' });
   lock.disabled = identity.state !== 'unlocked';
+  const sessionActions = h('div', { class: 'actions' }, lock, logout);
   lock.addEventListener('click', () => busy(lock, async () => {
     try {
       await api.post('/identity/lock');
+      clearInlineError(sessionActions);
       notify('Locked. Unlock from Home when you need it.');
+      return true;
     } catch (err) {
-      showError(err);
+      inlineError(sessionActions, err);
+      return false;
     }
-  }).then(() => { lock.disabled = true; }));
+  }).then((locked) => { if (locked) lock.disabled = true; }));
   logout.addEventListener('click', () => busy(logout, async () => {
     await endSession();
     notify('Logged out.');
   }));
   ctx.view.append(section('This session',
     h('p', { class: 'muted', text: 'Locking puts your identity away: apps wait and vaults close until you unlock. Logging out ends this browser’s session.' }),
-    h('div', { class: 'actions' }, lock, logout)));
+    sessionActions));
 
   // ---- Profile ----
   if (identity.state !== 'uninitialized') ctx.view.append(section('Your profile', profileForm(identity.profile || {})));
@@ -46,9 +51,10 @@ function profileForm(profile) {
   const name = field('Display name', { value: profile.display_name || '', autocomplete: 'name' });
   const user = field('Username', { value: profile.username || '', autocomplete: 'username', spellcheck: false });
   const save = h('button', { type: 'submit', class: 'primary', text: 'Save profile' });
+  const actions = h('div', { class: 'actions' }, save);
   const form = h('form', { class: 'stack' },
     h('p', { class: 'muted', text: 'Apps see these only if you let them (on Apps & links).' }),
-    name.wrap, user.wrap, h('div', { class: 'actions' }, save));
+    name.wrap, user.wrap, actions);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     busy(save, async () => {
@@ -58,9 +64,10 @@ function profileForm(profile) {
           username: user.input.value.trim() || null,
           profile_picture: profile.profile_picture ?? null,
         });
+        clearInlineError(actions);
         notify('Profile saved.');
       } catch (err) {
-        showError(err);
+        inlineError(actions, err);
       }
     });
   });
@@ -73,11 +80,13 @@ function passphraseForm() {
     'At least 8 characters.');
   const again = field('New passphrase again', { type: 'password', autocomplete: 'new-password', required: true });
   const save = h('button', { type: 'submit', class: 'primary', text: 'Change passphrase' });
-  const form = h('form', { id: 'passphrase-form', class: 'stack' }, old.wrap, next.wrap, again.wrap, h('div', { class: 'actions' }, save));
+  const actions = h('div', { class: 'actions' }, save);
+  const form = h('form', { id: 'passphrase-form', class: 'stack' }, old.wrap, next.wrap, again.wrap, actions);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    clearInlineError(again.wrap);
     if (next.input.value !== again.input.value) {
-      showError('The new passphrases are not the same.');
+      inlineError(again.wrap, 'The new passphrases are not the same.');
       again.input.focus();
       return;
     }
@@ -86,9 +95,10 @@ function passphraseForm() {
         await api.post('/identity/passphrase',
           { old_passphrase: old.input.value, new_passphrase: next.input.value });
         form.reset();
+        clearInlineError(actions);
         notify('Passphrase changed. Use the new one from now on.');
       } catch (err) {
-        showError(err.status === 403 ? 'The current passphrase is not right.' : err);
+        inlineError(actions, err.status === 403 ? 'The current passphrase is not right.' : err);
       }
     });
   });
@@ -102,6 +112,7 @@ function recoverForm() {
   const form = h('form', { class: 'stack' },
     h('p', { class: 'muted', text: 'Type the 24 words you wrote down when you created your identity, and choose a new passphrase.' }),
     phrase.wrap, next.wrap, h('div', { class: 'actions' }, save));
+  const actions = form.lastElementChild;
   const details = h('details', {}, h('summary', { text: 'Restore from your recovery phrase' }), form);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -113,9 +124,10 @@ function recoverForm() {
         });
         form.reset();
         details.open = false;
+        clearInlineError(actions);
         notify('Identity restored. It is unlocked with your new passphrase.');
       } catch (err) {
-        showError(err.status === 403 ? 'That recovery phrase does not match this identity.' : err);
+        inlineError(actions, err.status === 403 ? 'That recovery phrase does not match this identity.' : err);
       }
     });
   });
