@@ -39,9 +39,9 @@ export function storageChart(analytics) {
   const max = Math.max(...data.map((d) => d.bytes));
   const total = data.reduce((n, d) => n + d.bytes, 0);
   const row = 28;
-  const labelW = 110;
-  const valueW = 90;
-  const width = 560;
+  const labelW = 90;
+  const valueW = 80;
+  const width = 380;
   const barW = width - labelW - valueW;
   const height = data.length * row + 4;
   const chart = svg('svg', {

@@ -7,6 +7,20 @@
 import { h } from '../dom.js';
 import * as fmt from '../format.js';
 
+const NS = 'http://www.w3.org/2000/svg';
+
+/** A small folder glyph (SVG: no emoji font needed). */
+function folderIcon() {
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('class', 'kind');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(NS, 'path');
+  path.setAttribute('d', 'M1 3.5A1.5 1.5 0 0 1 2.5 2h3.6l1.5 1.5h5.9A1.5 1.5 0 0 1 15 5v7.5a1.5 1.5 0 0 1-1.5 1.5h-11A1.5 1.5 0 0 1 1 12.5z');
+  svg.append(path);
+  return svg;
+}
+
 const COLUMNS = [['name', 'Name'], ['size', 'Size'], ['modified', 'Changed']];
 
 /**
@@ -169,9 +183,9 @@ export function fileTable(opts) {
     const count = d.fresh ? 'new, empty' : `${d.count} ${d.count === 1 ? 'file' : 'files'}`;
     return h('tr', { class: 'folder', 'data-path': `${prefix}${d.name}/` },
       h('td', { class: 'name' }, h('span', { class: 'name-line' },
-        h('span', { class: 'kind', 'aria-hidden': 'true', text: '📁' }),
+        folderIcon(),
         h('button', { type: 'button', class: 'link-button file-name', 'data-action': 'open', title: d.name,
-          text: `${d.name}/`, on: { click: () => opts.onFolder(`${prefix}${d.name}/`) } })),
+          on: { click: () => opts.onFolder(`${prefix}${d.name}/`) } }, h('span', { class: 'label', text: `${d.name}/` }))),
       h('span', { class: 'muted small', text: ` ${count}` })),
       h('td', { class: 'num', text: d.fresh ? '—' : fmt.bytes(d.size) }),
       h('td', { text: d.fresh ? '—' : fmt.ago(d.modified) }),
@@ -190,8 +204,9 @@ export function fileTable(opts) {
       tbody.querySelector(`tr.file[data-path="${CSS.escape(f.path)}"] input.select`)?.focus();
     });
     const nameEl = caps.read
-      ? h('button', { type: 'button', class: 'link-button file-name', 'data-action': 'preview', title: name, text: name })
-      : h('span', { class: 'file-name', title: name, text: name });
+      ? h('button', { type: 'button', class: 'link-button file-name', 'data-action': 'preview', title: name },
+        h('span', { class: 'label', text: name }))
+      : h('span', { class: 'file-name', title: name }, h('span', { class: 'label', text: name }));
     if (caps.read) nameEl.addEventListener('click', () => opts.onOpen(f, nameEl));
     const actions = [];
     if (caps.read) {
