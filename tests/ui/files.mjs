@@ -145,6 +145,15 @@ await run("files", { width: 1280, height: 800 }, async ({ page, api }) => {
   await page.locator("#upload-input").setInputFiles({ name: "first.txt", mimeType: "text/plain", buffer: Buffer.from("first") });
   await page.locator('tr.file[data-path="/Later/first.txt"]').waitFor();
 
+  step("files dropped on the drop zone upload into the folder shown");
+  const dropped = await page.evaluateHandle(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(["dropped"], "dropped.txt", { type: "text/plain" }));
+    return dt;
+  });
+  await page.dispatchEvent("#drop-zone", "drop", { dataTransfer: dropped });
+  await page.locator('tr.file[data-path="/Later/dropped.txt"]').waitFor();
+
   step("a batch over the quota is refused before sending");
   const v = await (await api(`/vaults/${vault}`)).json();
   await api(`/vaults/${vault}`, {
@@ -166,12 +175,22 @@ await run("files", { width: 1280, height: 800 }, async ({ page, api }) => {
   await page.reload();
   await page.locator('tr.file[data-path="/b.txt"]').waitFor();
   if (await page.locator("#drop-zone").isVisible()) throw new Error("upload offered in a read-only vault");
-  if (await page.locator('button[data-action="delete"], button[data-action="rename"]').count()) {
+  if (await page.locator('tr.file button[data-action="delete"], tr.file button[data-action="rename"], #bulk-bar button[data-action="bulk-delete"]:visible').count()) {
     throw new Error("delete or rename offered in a read-only vault");
   }
   if (!(await page.locator('tr.file[data-path="/b.txt"] button[data-action="download"]').isVisible())) {
     throw new Error("download hidden in a read-only vault");
   }
+
+  step("locked: no upload, no download, no preview");
+  await api("/identity/lock", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  await page.locator(".callout", { hasText: "Holdfast is locked" }).waitFor();
+  await page.locator('tr.file[data-path="/b.txt"]').waitFor();
+  if (await page.locator('tr.file button[data-action="download"], tr.file button[data-action="preview"]').count()) {
+    throw new Error("download or preview offered while locked");
+  }
+  if (await page.locator("#drop-zone").isVisible()) throw new Error("upload offered while locked");
+  await audit(page, "vault-locked");
 
   step("an empty vault");
   await page.goto(`${base}/#/vaults/${emptyVault}`);

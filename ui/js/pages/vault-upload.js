@@ -54,6 +54,7 @@ export function uploader(opts) {
   let running = 0;
   // The batch the overall bar describes: reset when everything is done.
   let batch = { jobs: [], total: 0, started: 0 };
+  let hideTimer = null;
 
   function describeTarget() {
     const p = opts.prefix();
@@ -128,6 +129,8 @@ export function uploader(opts) {
       : `Uploading ${finished + 1 > live.length ? live.length : finished + 1} of ${live.length} ${live.length === 1 ? 'file' : 'files'} · `
         + `${fmt.bytes(loaded)} of ${fmt.bytes(total)}${left}`;
     overall.classList.toggle('done', allDone);
+    clearTimeout(hideTimer);
+    if (allDone && !failed) hideTimer = setTimeout(() => { overall.hidden = running > 0 || queue.length > 0 ? overall.hidden : true; }, 10_000);
   }
 
   function end(job) {

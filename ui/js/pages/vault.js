@@ -8,7 +8,7 @@ import { h, fill, field, section, pageTitle, facts, busy, confirmDialog, skeleto
 import { showError, notify } from '../alerts.js';
 import { inlineError, clearInlineError } from '../errors.js';
 import * as fmt from '../format.js';
-import { quotaBar, keyBadge, quotaInput } from './vaults.js';
+import { quotaBar, keyBadge } from './vaults.js';
 import { historyDialog } from './vault-history.js';
 import { folderPanel } from './vault-folder.js';
 import { fileTable } from './vault-files.js';
@@ -17,6 +17,7 @@ import { uploader } from './vault-upload.js';
 import { deletedList } from './vault-deleted.js';
 import { storageChart } from './vault-chart.js';
 import { renameDialog, newFolderDialog } from './vault-rename.js';
+import { settingsForm } from './vault-settings.js';
 
 const PARALLEL_DELETES = 4;
 
@@ -114,7 +115,7 @@ export async function render(ctx) {
     section('Overview', summary, chartBox),
     section('Files', toolbar, filesView, trash.element),
     section('Folder on this computer', folder.element),
-    section('Settings', settingsForm()),
+    section('Settings', settingsForm(() => vault, (v) => applyVault(v))),
     history.dialog, preview.dialog);
 
   /** What the vault allows now: reading (unlocked) and changing. */
@@ -323,40 +324,6 @@ export async function render(ctx) {
     }));
     return h('tr', { class: 'conflict-row', 'data-path': f.path },
       h('td', { colSpan: 4 }, h('p', { text: 'This file was changed in two places at once. Keep one version:' }), list));
-  }
-
-  // ---- Settings ---------------------------------------------------------
-
-  function settingsForm() {
-    const name = field('Name', { required: true, value: vault.name, autocomplete: 'off' });
-    const quota = quotaInput('vault-quota', vault.hard_quota);
-    const save = h('button', { type: 'submit', class: 'primary', text: 'Save' });
-    const del = h('button', { type: 'button', class: 'danger', 'data-action': 'delete-vault', text: 'Delete vault' });
-    const form = h('form', { class: 'stack' }, name.wrap, quota.wrap, h('div', { class: 'actions' }, save, del));
-    form.addEventListener('submit', (e) => {
-      e.preventDefault();
-      busy(save, async () => {
-        try {
-          const v = await api.patch(`/vaults/${vid}`, { name: name.input.value.trim(), hard_quota: quota.value() });
-          applyVault(v);
-          notify('Saved.');
-        } catch (err) {
-          showError(err);
-        }
-      });
-    });
-    del.addEventListener('click', async () => {
-      const ok = await confirmDialog(`Delete the vault “${vault.name}” from this computer? Its files can no longer be opened here.`, 'Delete vault');
-      if (!ok) return;
-      try {
-        await api.del(`/vaults/${vid}`);
-        notify(`Vault “${vault.name}” deleted.`);
-        location.hash = '#/vaults';
-      } catch (err) {
-        showError(err);
-      }
-    });
-    return form;
   }
 
   // ---- Live updates -------------------------------------------------------
