@@ -82,6 +82,17 @@ await run("files", { width: 1280, height: 800 }, async ({ page, api }) => {
   await page.keyboard.press("Escape");
   await page.locator("#preview-dialog").waitFor({ state: "hidden" });
 
+  step("a PDF is offered as a download, with the reason");
+  await page.fill("#file-search", "manual");
+  await page.locator('tr.file[data-path="/docs/manual.pdf"] button[data-action="preview"]').click();
+  await page.locator("#preview-dialog .callout", { hasText: "PDF" }).waitFor();
+  if (await page.locator("#preview-dialog iframe, #preview-dialog object, #preview-dialog embed").count()) {
+    throw new Error("a frame the CSP forbids");
+  }
+  await page.keyboard.press("Escape");
+  await page.locator("#preview-dialog").waitFor({ state: "hidden" });
+  await page.fill("#file-search", "");
+
   step("upload a whole folder, with overall progress");
   const dir = mkdtempSync(join(tmpdir(), "hf-upload-"));
   const tree = join(dir, "Trip");

@@ -28,7 +28,7 @@ async fn browser_finds_previews_uploads_moves_and_restores_files() {
     let vid = create("Files").await;
     let empty = create("Nothing here").await;
     let long = "x".repeat(600);
-    let files: [(&str, Vec<u8>); 5] = [
+    let files: [(&str, Vec<u8>); 6] = [
         ("/a.txt", b"a".to_vec()),
         ("/b.txt", b"<b>not bold</b> & more text".to_vec()),
         (
@@ -36,6 +36,7 @@ async fn browser_finds_previews_uploads_moves_and_restores_files() {
             long.into_bytes(),
         ),
         ("/docs/notes.md", b"# notes".to_vec()),
+        ("/docs/manual.pdf", b"%PDF-1.4 not really".to_vec()),
         ("/pics/dot.png", STANDARD.decode(DOT_PNG).unwrap()),
     ];
     for (path, body) in &files {

@@ -14,9 +14,6 @@ const IMAGES = {
   png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
   avif: 'image/avif', bmp: 'image/bmp', ico: 'image/x-icon', svg: 'image/svg+xml',
 };
-const TEXTS = new Set(['txt', 'md', 'markdown', 'csv', 'tsv', 'json', 'log', 'xml', 'yaml', 'yml', 'toml',
-  'ini', 'conf', 'cfg', 'rs', 'js', 'mjs', 'ts', 'py', 'sh', 'c', 'h', 'cpp', 'go', 'java', 'html', 'css',
-  'sql', 'rtf', 'tex', 'srt', 'vtt', 'env', 'gitignore', 'holdfastignore']);
 
 function extension(path) {
   const name = fmt.baseName(path);
@@ -24,13 +21,13 @@ function extension(path) {
   return dot >= 0 ? name.slice(dot + 1).toLowerCase() : '';
 }
 
-/** What kind of preview a file gets: 'image', 'pdf', 'text' or 'other'. */
+/** What kind of preview a file gets: 'image', 'pdf' or 'text'. */
 export function previewKind(path) {
   const ext = extension(path);
   if (IMAGES[ext]) return 'image';
   if (ext === 'pdf') return 'pdf';
-  if (TEXTS.has(ext) || !ext) return 'text';
-  return 'other';
+  // Anything else is looked at: text shows as text, the rest is refused.
+  return 'text';
 }
 
 async function fetchBytes(vaultId, path, range) {

@@ -45,7 +45,9 @@ export function uploader(opts) {
       h('p', {}, h('label', { for: 'upload-folder-input', text: 'Choose a folder: ' }), folderInput)));
   const overallBar = h('progress', { id: 'upload-progress', max: 1, value: 0, 'aria-labelledby': 'upload-status' });
   const overallText = h('p', { id: 'upload-status', class: 'small', 'aria-live': 'polite' });
-  const overall = h('div', { id: 'upload-overall', class: 'upload-overall', hidden: true }, overallText, overallBar);
+  const cancelAll = h('button', { type: 'button', id: 'upload-cancel', class: 'link-button', text: 'Cancel the rest' });
+  const overall = h('div', { id: 'upload-overall', class: 'upload-overall', hidden: true },
+    h('div', { class: 'upload-overall-head' }, overallText, cancelAll), overallBar);
   const list = h('ul', { class: 'uploads', 'aria-label': 'Uploads' });
   const failures = h('ul', { class: 'upload-failures', id: 'upload-failures', 'aria-label': 'Files that did not upload' });
   const element = h('div', { class: 'uploader' }, dropZone, overall, list, failures);
@@ -93,7 +95,6 @@ export function uploader(opts) {
       const cancel = h('button', { type: 'button', class: 'icon-button', text: '×', 'aria-label': `Cancel ${label}` });
       const row = h('li', { class: 'upload', 'data-path': path },
         h('span', { class: 'upload-name', title: label, text: label }), bar, state, cancel);
-      list.append(row);
       const job = { file, path, label, bar, state, row, cancel, abort: null, cancelled: false, loaded: 0, done: false };
       cancel.addEventListener('click', () => {
         job.cancelled = true;
@@ -129,6 +130,7 @@ export function uploader(opts) {
       : `Uploading ${finished + 1 > live.length ? live.length : finished + 1} of ${live.length} ${live.length === 1 ? 'file' : 'files'} · `
         + `${fmt.bytes(loaded)} of ${fmt.bytes(total)}${left}`;
     overall.classList.toggle('done', allDone);
+    cancelAll.hidden = allDone;
     clearTimeout(hideTimer);
     if (allDone && !failed) hideTimer = setTimeout(() => { overall.hidden = running > 0 || queue.length > 0 ? overall.hidden : true; }, 10_000);
   }
@@ -153,6 +155,7 @@ export function uploader(opts) {
       const job = queue.shift();
       if (job.cancelled) continue;
       running += 1;
+      list.append(job.row);
       job.state.textContent = 'Uploading';
       const task = upload(opts.vaultId, job.path, job.file, (loaded, total) => {
         job.loaded = Math.min(loaded, job.file.size);
@@ -177,6 +180,17 @@ export function uploader(opts) {
       });
     }
   }
+
+  // Files still waiting are dropped; those under way are aborted.
+  cancelAll.addEventListener('click', () => {
+    for (const job of batch.jobs) {
+      if (job.done) continue;
+      job.cancelled = true;
+      if (job.abort) job.abort();
+    }
+    queue.length = 0;
+    showOverall();
+  });
 
   input.addEventListener('change', () => {
     enqueue([...input.files].map((file) => ({ file })));
