@@ -101,6 +101,28 @@ async fn move_reuses_blocks_tombstones_the_source_and_refuses_what_it_must() {
             .contains(&("/a/big.bin".into(), true)),
         "the old path is a tombstone"
     );
+    // A file cannot take a folder's name, nor go below another file
+    // (folder-backed vaults write these paths to disk), even with overwrite.
+    for (to, why) in [
+        ("/b c", "folder"),
+        ("/b c/renamed.bin/inner.txt", "is a file"),
+    ] {
+        let body = assert_error(
+            mv(
+                &d,
+                &t,
+                &vid,
+                "/notes.txt",
+                json!({"to": to, "overwrite": true}),
+            )
+            .await,
+            409,
+        )
+        .await;
+        assert!(body.contains(why), "{to}: {body}");
+    }
+    assert_eq!(content(&d, &t, &vid, "/notes.txt").await.unwrap(), b"notes");
+
     // The vault's totals are unchanged by a move.
     let v: Value = d.get_json(&format!("/vaults/{vid}"), &t).await;
     assert_eq!(v["file_count"], 2);

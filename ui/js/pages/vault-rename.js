@@ -72,7 +72,7 @@ export function renameDialog(vaultId, file, opener, onMoved) {
           { to, overwrite: replace.input.checked });
         onMoved(moved);
       } catch (err) {
-        if (err.status === 409) {
+        if (err.status === 409 && /already exists/.test(err.message)) {
           replace.wrap.hidden = false;
           throw new Error(`A file named ${fmt.baseName(to)} is already there. Tick “Replace” to put this one in its place (the other stays in its history), or choose another name.`);
         }

@@ -93,6 +93,10 @@ pub enum VaultError {
     VersionNotFound,
     #[error("a file already exists at the target path")]
     TargetExists,
+    /// The target path clashes with a folder: files live below it, or a
+    /// file sits where one of its folders would be.
+    #[error("{0}")]
+    PathClash(String),
     #[error("this file has no conflict to resolve")]
     NoConflict,
     #[error("this vault is locked by its password")]

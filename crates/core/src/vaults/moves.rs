@@ -23,6 +23,8 @@ pub struct Moved {
 enum Refusal {
     SourceGone,
     TargetExists,
+    FolderThere,
+    FileAbove(String),
 }
 
 impl Vaults {
@@ -100,6 +102,34 @@ impl Vaults {
                 if !overwrite && matches!(newest(&t)?, Some((_, false))) {
                     return Ok(Err(Refusal::TargetExists));
                 }
+                // Folder-backed vaults write paths to disk: a file cannot
+                // take a folder's name, nor sit below another file.
+                let (under, params) = super::paths::under_sql("h.path", &t, 2);
+                let below: bool = tx.query_row(
+                    &format!(
+                        "SELECT EXISTS (SELECT 1 FROM heads h JOIN versions v ON v.id = h.version_id
+                         WHERE h.vault_id = ?1 AND h.path != ?5 AND v.deleted = 0 AND {under})"
+                    ),
+                    rusqlite::params_from_iter(
+                        std::iter::once(vid.clone())
+                            .chain(params)
+                            .chain(std::iter::once(t.clone())),
+                    ),
+                    |r| r.get(0),
+                )?;
+                if below {
+                    return Ok(Err(Refusal::FolderThere));
+                }
+                let mut parent = t.as_str();
+                while let Some((up, _)) = parent.rsplit_once('/') {
+                    if up.is_empty() {
+                        break;
+                    }
+                    if up != f && matches!(newest(up)?, Some((_, false))) {
+                        return Ok(Err(Refusal::FileAbove(up.to_owned())));
+                    }
+                    parent = up;
+                }
                 let to_id = target.insert(&tx)?.expect("no quota, no refusal");
                 let from_id = grave.insert(&tx)?.expect("no quota, no refusal");
                 tx.commit()?;
@@ -109,6 +139,12 @@ impl Vaults {
         let (to_id, from_id) = outcome.map_err(|r| match r {
             Refusal::SourceGone => VaultError::FileNotFound,
             Refusal::TargetExists => VaultError::TargetExists,
+            Refusal::FolderThere => {
+                VaultError::PathClash("a folder with files in it has that name".into())
+            }
+            Refusal::FileAbove(p) => {
+                VaultError::PathClash(format!("{p} is a file, so it cannot hold other files"))
+            }
         })?;
         Ok(Moved {
             to: self.version_by_id(&to_id).await?,

@@ -225,7 +225,7 @@ pub struct MoveRequest {
         (status = 400, body = ErrorBody),
         (status = 403, description = "Read-only or locked vault", body = ErrorBody),
         (status = 404, description = "No such vault or live file", body = ErrorBody),
-        (status = 409, description = "A file exists at the target path", body = ErrorBody),
+        (status = 409, description = "A live file is at the target path (without overwrite), or the target clashes with a folder", body = ErrorBody),
     ))]
 pub async fn move_file(
     State(state): State<AppState>,
