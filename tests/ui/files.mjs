@@ -136,6 +136,8 @@ await run("files", { width: 1280, height: 800 }, async ({ page, api }) => {
 
   step("rename a file");
   await page.locator('tr.file[data-path="/a.txt"] button[data-action="rename"]').click();
+  const offered = await page.locator("#rename-dialog-suggestions option").evaluateAll((o) => o.map((x) => x.value));
+  if (!offered.includes("/docs/a.txt") || !offered.includes("/Trip/day 1/a.txt")) throw new Error(`move suggestions: ${offered}`);
   await page.fill("#rename-dialog-input", "b.txt");
   await page.locator('#rename-dialog button[type="submit"]').click();
   await page.locator("#rename-dialog .inline-error", { hasText: "already there" }).waitFor();

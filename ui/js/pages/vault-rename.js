@@ -11,9 +11,13 @@ import * as fmt from '../format.js';
  * A modal with one text field. submit(value, dialogParts) runs on OK; it
  * throws to keep the dialog open (the error is shown under the field).
  */
-function askDialog({ id, title, label, value, hint, confirm, extra, submit, opener }) {
+function askDialog({ id, title, label, value, hint, confirm, extra, submit, opener, suggestions }) {
   const titleId = `${id}-title`;
+  const listId = suggestions?.length ? `${id}-suggestions` : undefined;
   const input = field(label, { id: `${id}-input`, value, required: true, autocomplete: 'off', spellcheck: false }, hint);
+  // `list` is a read-only property: it is set as an attribute.
+  if (listId) input.input.setAttribute('list', listId);
+  if (listId) input.wrap.append(h('datalist', { id: listId }, suggestions.map((v) => h('option', { value: v }))));
   const cancel = h('button', { type: 'button', text: 'Cancel' });
   const ok = h('button', { type: 'submit', class: 'primary', text: confirm });
   const actions = h('div', { class: 'actions end' }, cancel, ok);
@@ -50,8 +54,11 @@ export function targetPath(file, value) {
   return `${folder}${value}`;
 }
 
-/** Rename or move `file`; onMoved(newFile) after it worked. */
-export function renameDialog(vaultId, file, opener, onMoved) {
+/**
+ * Rename or move `file`; onMoved(newFile) after it worked. `folders` (the
+ * vault's folder prefixes) become suggestions: the name in each of them.
+ */
+export function renameDialog(vaultId, file, opener, onMoved, folders = []) {
   const replace = checkbox('Replace the file that is already there', { id: 'move-overwrite' });
   replace.wrap.hidden = true;
   const parts = askDialog({
@@ -62,6 +69,7 @@ export function renameDialog(vaultId, file, opener, onMoved) {
     hint: 'Its history stays; the old name is kept in Deleted files.',
     confirm: 'Rename',
     extra: replace,
+    suggestions: folders.map((p) => `${p}${fmt.baseName(file.path)}`).filter((p) => p !== file.path),
     opener,
     async submit(value) {
       if (!value) throw new Error('Type a new name.');

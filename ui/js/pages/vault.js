@@ -101,7 +101,7 @@ export async function render(ctx) {
     onRename: (f, btn) => renameDialog(id, f, btn, (moved) => {
       notify(`Moved ${fmt.baseName(f.path)} to ${moved.path}.`);
       loadFiles().catch(showError);
-    }),
+    }, allFolders()),
     onBulkDelete: (list, anchor) => removeFiles(list, anchor),
     onBulkDownload: (list, anchor) => saveAll(list, anchor),
     extraRow: (f) => (f.conflicts.length ? conflictRow(f) : null),
@@ -246,6 +246,16 @@ export async function render(ctx) {
   }));
 
   // ---- File actions ---------------------------------------------------
+
+  /** Every folder prefix ('/', '/a/', '/a/b/', and new ones), sorted. */
+  function allFolders() {
+    const out = new Set(['/', ...extraFolders]);
+    for (const f of files) {
+      const parts = f.path.split('/').filter(Boolean).slice(0, -1);
+      for (let i = 1; i <= parts.length; i += 1) out.add(`/${parts.slice(0, i).join('/')}/`);
+    }
+    return [...out].sort();
+  }
 
   function save(f, btn) {
     clearInlineError(btn);
