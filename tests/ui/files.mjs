@@ -100,8 +100,18 @@ await run("files", { width: 1280, height: 800 }, async ({ page, api }) => {
   writeFileSync(join(tree, "plan.txt"), "pack light");
   writeFileSync(join(tree, "day 1", "log.txt"), "walked");
   writeFileSync(join(tree, "day 1", "big.bin"), Buffer.alloc(3 << 20, 7));
+  // Uploads slowed down, to see the overall bar while it moves.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1024 * 1024,
+  });
   await page.locator("#upload-folder-input").setInputFiles(tree);
-  await page.locator("#upload-overall").waitFor();
+  await page.locator("#upload-status", { hasText: "Uploading" }).waitFor();
+  await page.locator("#upload-overall progress").waitFor();
+  await page.screenshot({ path: join(process.env.HOLDFAST_ARTIFACTS, "vault-uploading.png"), fullPage: true });
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
+  });
   await page.locator("#upload-status", { hasText: "Uploaded 3 of 3 files" }).waitFor();
   if ((await page.locator("#upload-failures li").count()) !== 0) throw new Error("a folder upload failed");
   const after = (await listing()).map((f) => f.path);
@@ -110,6 +120,17 @@ await run("files", { width: 1280, height: 800 }, async ({ page, api }) => {
   }
   await page.locator('tr.folder[data-path="/Trip/"]').waitFor();
   await audit(page, "vault-uploaded");
+
+  step("download two selected files, one by one");
+  await page.locator('tr.file[data-path="/a.txt"] input.select').check();
+  await page.locator('tr.file[data-path="/b.txt"] input.select').check();
+  const names = [];
+  page.on("download", (d) => names.push(d.suggestedFilename()));
+  await page.locator('#bulk-bar button[data-action="bulk-download"]').click();
+  await until("two downloads", () => names.length === 2);
+  if (names.sort().join() !== "a.txt,b.txt") throw new Error(`downloads: ${names}`);
+  await page.locator("#bulk-bar button", { hasText: "Clear selection" }).click();
+  await page.locator("#bulk-bar").waitFor({ state: "hidden" });
 
   step("select two files, delete them with one confirm");
   await page.locator('tr.file[data-path="/a.txt"] input.select').check();
@@ -166,6 +187,32 @@ await run("files", { width: 1280, height: 800 }, async ({ page, api }) => {
   });
   await page.dispatchEvent("#drop-zone", "drop", { dataTransfer: dropped });
   await page.locator('tr.file[data-path="/Later/dropped.txt"]').waitFor();
+
+  step("a dropped folder (webkitGetAsEntry) keeps its relative paths");
+  // Headless Chromium cannot drag a real folder: the drop carries entries
+  // shaped like the browser's (readEntries answering in batches).
+  await page.evaluate(() => {
+    const file = (fullPath, text) => ({
+      isFile: true, isDirectory: false, fullPath,
+      file: (ok) => ok(new File([text], fullPath.split("/").pop())),
+    });
+    const dir = (fullPath, children) => ({
+      isFile: false, isDirectory: true, fullPath,
+      createReader: () => {
+        const batches = [children.slice(0, 1), children.slice(1), []];
+        return { readEntries: (ok) => ok(batches.shift() || []) };
+      },
+    });
+    const root = dir("/Scans", [file("/Scans/one.txt", "1"), dir("/Scans/old", [file("/Scans/old/two.txt", "22")])]);
+    const ev = new Event("drop", { bubbles: true, cancelable: true });
+    Object.defineProperty(ev, "dataTransfer", { value: { items: [{ webkitGetAsEntry: () => root }], files: [] } });
+    document.querySelector("#drop-zone").dispatchEvent(ev);
+  });
+  await page.locator('tr.folder[data-path="/Later/Scans/"]').waitFor();
+  await until("the dropped folder landed", async () => {
+    const paths = (await listing()).map((f) => f.path);
+    return paths.includes("/Later/Scans/one.txt") && paths.includes("/Later/Scans/old/two.txt");
+  });
 
   step("a batch over the quota is refused before sending");
   const v = await (await api(`/vaults/${vault}`)).json();

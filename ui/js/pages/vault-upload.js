@@ -13,7 +13,7 @@ import * as fmt from '../format.js';
 const PARALLEL_UPLOADS = 2;
 
 /** Every file under a dropped directory entry, with its path from the drop. */
-async function walk(entry) {
+export async function walk(entry) {
   if (entry.isFile) {
     const file = await new Promise((ok, fail) => entry.file(ok, fail));
     return [{ file, rel: entry.fullPath.replace(/^\/+/, '') }];
