@@ -227,12 +227,18 @@ await run("files", { width: 1280, height: 800 }, async ({ page, api }) => {
   if ((await listing()).some((f) => f.path.endsWith("huge.bin"))) throw new Error("the refused file was sent");
   await audit(page, "vault-quota");
 
+  step("an empty vault");
+  await page.goto(`${base}/#/vaults/${emptyVault}`);
+  await page.locator("#files-empty", { hasText: "No files yet. Upload some above." }).waitFor();
+  await page.locator("#drop-zone").waitFor();
+  await audit(page, "vault-empty");
+
   step("read-only hides changes");
   await api(`/vaults/${vault}`, {
     method: "PATCH", headers: { "content-type": "application/json" },
     body: JSON.stringify({ read_only: true, hard_quota: null }),
   });
-  await page.reload();
+  await page.goto(`${base}/#/vaults/${vault}`);
   await page.locator('tr.file[data-path="/b.txt"]').waitFor();
   if (await page.locator("#drop-zone").isVisible()) throw new Error("upload offered in a read-only vault");
   if (await page.locator('tr.file button[data-action="delete"], tr.file button[data-action="rename"], #bulk-bar button[data-action="bulk-delete"]:visible').count()) {
@@ -251,11 +257,6 @@ await run("files", { width: 1280, height: 800 }, async ({ page, api }) => {
   }
   if (await page.locator("#drop-zone").isVisible()) throw new Error("upload offered while locked");
   await audit(page, "vault-locked");
-
-  step("an empty vault");
-  await page.goto(`${base}/#/vaults/${emptyVault}`);
-  await page.locator("#files-empty", { hasText: "No files yet" }).waitFor();
-  await audit(page, "vault-empty");
 
   step("an unknown vault id");
   await page.goto(`${base}/#/vaults/nope`);

@@ -165,7 +165,7 @@ export function fileTable(opts) {
 
   function emptyText(prefix, query) {
     if (query) return `No file names contain “${query}”.`;
-    if (prefix === '/') return 'No files yet. Upload some above.';
+    if (prefix === '/') return model.caps.write ? 'No files yet. Upload some above.' : 'No files yet.';
     if (model.folders.has(prefix)) {
       return 'This folder is new: vaults keep no empty folders, so it exists on this page only until a file lands in it. Upload files here or move files into it.';
     }
