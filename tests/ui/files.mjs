@@ -169,6 +169,12 @@ await run("files", { width: 1280, height: 800 }, async ({ page, api }) => {
   const renamed = await (await api(`/vaults/${vault}/download/renamed%20a.txt`)).text();
   if (renamed !== "a") throw new Error(`renamed content: ${renamed}`);
 
+  step("a single delete has Undo");
+  await page.locator('tr.file[data-path="/renamed a.txt"] button[data-action="delete"]').click();
+  await page.locator('tr.file[data-path="/renamed a.txt"]').waitFor({ state: "detached" });
+  await page.locator(".alert.notice", { hasText: "Deleted renamed a.txt" }).locator("button", { hasText: "Undo" }).click();
+  await page.locator('tr.file[data-path="/renamed a.txt"]').waitFor();
+
   step("a new folder is a place to go until a file lands in it");
   await page.locator("#new-folder").click();
   await page.fill("#folder-name-dialog-input", "Later");
