@@ -28,5 +28,6 @@ mod ui_conflicts;
 mod ui_files;
 mod ui_pages;
 mod ui_prompts;
+mod vault_moves;
 mod vault_roles;
 mod vaults;

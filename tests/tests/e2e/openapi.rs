@@ -50,6 +50,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/vaults/{vault_id}/stream/{path}"),
     ("get", "/api/v1/vaults/{vault_id}/history/{path}"),
     ("post", "/api/v1/vaults/{vault_id}/restore/{path}"),
+    ("post", "/api/v1/vaults/{vault_id}/move/{path}"),
     ("get", "/api/v1/vaults/{vault_id}/version/{path}"),
     ("get", "/api/v1/vaults/{vault_id}/info/{path}"),
     ("get", "/api/v1/vaults/{vault_id}/locality/{path}"),

@@ -1,51 +1,128 @@
-// One vault: browse its files by folder, upload (drag-and-drop or file
-// picker, with progress), download, delete (with undo), history and
-// restore, conflicts, its folder on this computer, and its settings.
+// One vault: its overview (facts and a storage chart), its files (search,
+// sort, folders, previews, multi-select, rename/move, uploads of files and
+// folders, a Deleted files view), conflicts, its folder on this computer,
+// and its settings. The parts live in vault-*.js; this module wires them.
 
-import { api, upload, download, encodePath } from '../api.js';
-import { h, fill, field, section, pageTitle, facts, busy, confirmDialog } from '../dom.js';
+import { api, download, encodePath } from '../api.js';
+import { h, fill, field, section, pageTitle, facts, busy, confirmDialog, skeleton } from '../dom.js';
 import { showError, notify } from '../alerts.js';
+import { inlineError, clearInlineError } from '../errors.js';
 import * as fmt from '../format.js';
-import { quotaBar, keyBadge, quotaInput } from './vaults.js';
+import { quotaBar, keyBadge } from './vaults.js';
 import { historyDialog } from './vault-history.js';
 import { folderPanel } from './vault-folder.js';
+import { fileTable } from './vault-files.js';
+import { previewDialog } from './vault-preview.js';
+import { uploader } from './vault-upload.js';
+import { deletedList } from './vault-deleted.js';
+import { storageChart } from './vault-chart.js';
+import { renameDialog, newFolderDialog } from './vault-rename.js';
+import { settingsForm } from './vault-settings.js';
 
-const PARALLEL_UPLOADS = 2;
+const PARALLEL_DELETES = 4;
+
+/** The page for a vault id that names no vault (not a toast). */
+function notFound(ctx) {
+  pageTitle(ctx.view, 'Vault not found');
+  ctx.view.append(h('section', { class: 'card not-found', id: 'vault-not-found' },
+    h('p', { text: 'There is no vault with this id on this computer. It may have been deleted, or the link is mistyped.' }),
+    h('p', {}, h('a', { href: '#/vaults', text: '← See all vaults' }))));
+}
+
+/** Run fn over items, `n` at a time; answers the failures as [item, err]. */
+async function eachLimited(items, n, fn) {
+  const failed = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next];
+      next += 1;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed.push([item, err]);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return failed;
+}
 
 export async function render(ctx) {
   const id = ctx.arg;
   const vid = encodeURIComponent(id);
-  let vault = await api.get(`/vaults/${vid}`);
+  let vault;
+  try {
+    vault = await api.get(`/vaults/${vid}`);
+  } catch (err) {
+    if (!ctx.alive()) return;
+    if (err.status === 404) return notFound(ctx);
+    throw err;
+  }
   if (!ctx.alive()) return;
+  const foldersKey = `holdfast.folders.${id}`;
   let prefix = '/'; // the folder shown, always ending in '/'
-  let files = [];
+  let query = '';
+  let view = 'files';
+  let files = []; // live files
+  let deleted = []; // files whose newest version is a tombstone
+  let loaded = false;
+  const extraFolders = new Set(JSON.parse(sessionStorage.getItem(foldersKey) || '[]'));
 
   const head = pageTitle(ctx.view, vault.name, h('a', { href: '#/vaults', class: 'back', text: '← All vaults' }));
   const titleEl = head.querySelector('h1');
   const summary = h('div');
+  const chartBox = h('div', { class: 'chart-box' }, skeleton(2, 'Loading the storage chart…'));
   const crumbs = h('nav', { class: 'crumbs', 'aria-label': 'Folder' });
-  const input = h('input', { type: 'file', id: 'upload-input', multiple: true, class: 'file-input' });
-  const dropZone = h('div', { id: 'drop-zone', class: 'drop-zone' },
-    h('p', {}, h('strong', { text: 'Drop files here' }), h('span', { class: 'drop-target' })),
-    h('p', {}, h('label', { for: 'upload-input', text: 'or choose files to upload: ' }), input));
-  const uploads = h('ul', { class: 'uploads', 'aria-label': 'Uploads' });
-  const tbody = h('tbody');
-  const caption = h('caption', { class: 'sr-only' });
-  const table = h('table', { class: 'table files' }, caption,
-    h('thead', {}, h('tr', {},
-      h('th', { scope: 'col', text: 'Name' }), h('th', { scope: 'col', class: 'num', text: 'Size' }),
-      h('th', { scope: 'col', text: 'Changed' }), h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Actions' })))),
-    tbody);
-  const emptyNote = h('p', { class: 'empty' });
+  const search = h('input', { type: 'search', id: 'file-search', autocomplete: 'off', spellcheck: false,
+    placeholder: 'Name contains…' });
+  const newFolder = h('button', { type: 'button', id: 'new-folder', text: 'New folder' });
+  const showFiles = h('button', { type: 'button', id: 'show-files', 'aria-pressed': 'true', text: 'Files' });
+  const showDeleted = h('button', { type: 'button', id: 'show-deleted', 'aria-pressed': 'false', text: 'Deleted files' });
+  const toolbar = h('div', { class: 'files-toolbar' },
+    h('div', { class: 'field search-field' }, h('label', { for: 'file-search', text: 'Search this vault' }), search),
+    h('div', { class: 'actions' }, newFolder,
+      h('div', { class: 'view-switch', role: 'group', 'aria-label': 'Show' }, showFiles, showDeleted)));
   const history = historyDialog(id, () => loadFiles().catch(showError));
+  const preview = previewDialog(id, (f, btn) => save(f, btn));
   const folder = folderPanel(id, (v) => applyVault(v));
+  const up = uploader({
+    vaultId: id,
+    prefix: () => prefix,
+    vault: () => vault,
+    live: () => files,
+    onDone: () => soon(),
+  });
+  const table = fileTable({
+    onFolder: (p) => setPrefix(p),
+    onOpen: (f, btn) => preview.open(f, btn),
+    onDownload: (f, btn) => save(f, btn),
+    onHistory: (f, btn) => history.open(f, btn),
+    onRename: (f, btn) => renameDialog(id, f, btn, (moved) => {
+      notify(`Moved ${fmt.baseName(f.path)} to ${moved.path}.`);
+      loadFiles().catch(showError);
+    }, allFolders()),
+    onBulkDelete: (list, anchor) => removeFiles(list, anchor),
+    onBulkDownload: (list, anchor) => saveAll(list, anchor),
+    extraRow: (f) => (f.conflicts.length ? conflictRow(f) : null),
+  });
+  table.showLoading(skeleton(4, 'Loading files…'));
+  const trash = deletedList({ vaultId: id, onRestored: () => loadFiles().catch(showError) });
+  trash.element.hidden = true;
+  const filesView = h('div', { id: 'files-view' }, crumbs, up.element, table.element);
 
   ctx.view.append(
-    section('Overview', summary),
-    section('Files', crumbs, dropZone, uploads, h('div', { class: 'table-wrap' }, table), emptyNote),
+    section('Overview', summary, chartBox),
+    section('Files', toolbar, filesView, trash.element),
     section('Folder on this computer', folder.element),
-    section('Settings', settingsForm()),
-    history.dialog);
+    section('Settings', settingsForm(() => vault, (v) => applyVault(v))),
+    history.dialog, preview.dialog);
+
+  /** What the vault allows now: reading (unlocked) and changing. */
+  function caps() {
+    const read = vault.key_state === 'available';
+    return { read, write: read && !vault.read_only };
+  }
 
   function applyVault(v) {
     vault = v;
@@ -59,11 +136,15 @@ export async function render(ctx) {
       ['Created', fmt.when(v.created_ms)],
     ];
     fill(summary, facts(details),
-      v.read_only ? h('p', { class: 'callout', text: 'This vault is read-only: uploads and deletions are refused.' }) : null,
-      v.key_state === 'locked' ? h('p', { class: 'callout' }, 'Holdfast is locked, so files cannot be read. ',
+      v.read_only ? h('p', { class: 'callout', text: 'This vault is read-only: uploads, renames and deletions are refused.' }) : null,
+      v.key_state === 'locked' ? h('p', { class: 'callout' }, 'Holdfast is locked, so files cannot be read, uploaded or downloaded. ',
         h('a', { href: '#/home', text: 'Unlock on Home' })) : null,
       v.key_state === 'password_locked' ? passwordForm() : null);
     folder.update(v);
+    const c = caps();
+    up.setAllowed(c.write);
+    newFolder.hidden = !c.write;
+    draw();
   }
 
   function passwordForm() {
@@ -78,7 +159,7 @@ export async function render(ctx) {
           await api.post('/vaults/unlock', { password: pass.input.value });
           await reload();
         } catch (err) {
-          showError(err.status === 403 ? 'That password is not right.' : err);
+          inlineError(form, err.status === 403 ? 'That password is not right.' : err);
         }
       });
     });
@@ -89,7 +170,7 @@ export async function render(ctx) {
 
   function setPrefix(p) {
     prefix = p.endsWith('/') ? p : `${p}/`;
-    loadFiles().catch(showError);
+    draw();
   }
 
   function renderCrumbs() {
@@ -99,7 +180,8 @@ export async function render(ctx) {
       items.push(h('li', {}, crumbButton(part, `/${parts.slice(0, i + 1).join('/')}/`, i === parts.length - 1)));
     });
     crumbs.replaceChildren(h('ol', {}, items));
-    dropZone.querySelector('.drop-target').textContent = ` to upload into ${prefix === '/' ? 'the top folder' : prefix}`;
+    crumbs.hidden = !!query;
+    up.describeTarget();
   }
 
   function crumbButton(text, to, isCurrent) {
@@ -107,90 +189,126 @@ export async function render(ctx) {
     return h('button', { type: 'button', class: 'link-button', text, on: { click: () => setPrefix(to) } });
   }
 
-  async function loadFiles() {
-    const query = prefix === '/' ? null : { path: prefix.slice(0, -1) };
-    const list = await api.get(`/vaults/${vid}/files`, query);
-    if (!ctx.alive()) return;
-    files = list.filter((f) => !f.deleted && f.path.startsWith(prefix));
+  /** Show what is loaded: the file table or the deleted files. */
+  function draw() {
     renderCrumbs();
-    const folders = new Map();
-    const here = [];
-    for (const f of files) {
-      const rest = f.path.slice(prefix.length);
-      const slash = rest.indexOf('/');
-      if (slash === -1) {
-        here.push(f);
-        continue;
-      }
-      const name = rest.slice(0, slash);
-      const entry = folders.get(name) || { name, count: 0, size: 0, modified: 0 };
-      entry.count += 1;
-      entry.size += f.size;
-      entry.modified = Math.max(entry.modified, f.modified_ms);
-      folders.set(name, entry);
-    }
-    const rows = [];
-    if (prefix !== '/') rows.push(upRow());
-    for (const d of [...folders.values()].sort((a, b) => a.name.localeCompare(b.name))) rows.push(folderRow(d));
-    for (const f of here.sort((a, b) => a.path.localeCompare(b.path))) {
-      rows.push(fileRow(f));
-      if (f.conflicts.length) rows.push(conflictRow(f));
-    }
-    tbody.replaceChildren(...rows);
-    caption.textContent = `Files in ${prefix}`;
-    const nothing = !folders.size && !here.length;
-    emptyNote.hidden = !nothing;
-    emptyNote.textContent = prefix === '/' ? 'No files yet. Upload some above.' : 'This folder is empty.';
+    showDeleted.textContent = loaded ? `Deleted files (${deleted.length})` : 'Deleted files';
+    if (!loaded) return;
+    table.show({ files, prefix, query, folders: extraFolders, caps: caps() });
+    trash.show(query ? deleted.filter((f) => fmt.baseName(f.path).toLocaleLowerCase().includes(query.toLocaleLowerCase())) : deleted,
+      caps(), vault.retention_days);
   }
 
-  function upRow() {
-    const parent = prefix.split('/').filter(Boolean).slice(0, -1).join('/');
-    return h('tr', { class: 'folder up' },
-      h('td', { colSpan: 4 }, h('button', { type: 'button', class: 'link-button', text: '↑ Up one folder',
-        on: { click: () => setPrefix(`/${parent}`) } })));
+  async function loadFiles() {
+    const list = await api.get(`/vaults/${vid}/files`, { include_deleted: 1 });
+    if (!ctx.alive()) return;
+    files = list.filter((f) => !f.deleted);
+    deleted = list.filter((f) => f.deleted);
+    // A new folder is real once a file lands in it.
+    for (const p of [...extraFolders]) if (files.some((f) => f.path.startsWith(p))) extraFolders.delete(p);
+    sessionStorage.setItem(foldersKey, JSON.stringify([...extraFolders]));
+    loaded = true;
+    draw();
   }
 
-  function folderRow(d) {
-    return h('tr', { class: 'folder', 'data-path': `${prefix}${d.name}/` },
-      h('td', {}, h('button', { type: 'button', class: 'link-button', 'data-action': 'open',
-        text: `${d.name}/`, on: { click: () => setPrefix(`${prefix}${d.name}/`) } }),
-      h('span', { class: 'muted small', text: ` ${d.count} ${d.count === 1 ? 'file' : 'files'}` })),
-      h('td', { class: 'num', text: fmt.bytes(d.size) }),
-      h('td', { text: fmt.ago(d.modified) }),
-      h('td'));
-  }
-
-  function fileRow(f) {
-    const name = fmt.baseName(f.path);
-    const btn = (action, text) => h('button', { type: 'button', 'data-action': action, text, 'aria-label': `${text} ${name}` });
-    const dl = btn('download', 'Download');
-    const hist = btn('history', 'History');
-    const del = btn('delete', 'Delete');
-    del.classList.add('danger');
-    dl.addEventListener('click', () => busy(dl, () =>
-      download(`/vaults/${vid}/download${encodePath(f.path)}`, name).catch(showError)));
-    hist.addEventListener('click', () => history.open(f, hist));
-    del.addEventListener('click', () => busy(del, () => remove(f)));
-    return h('tr', { class: ['file', f.conflicts.length && 'conflicted'], 'data-path': f.path },
-      h('td', { class: 'name' }, h('span', { text: name }),
-        f.conflicts.length ? h('span', { class: 'badge warn', text: 'Conflict' }) : null),
-      h('td', { class: 'num', text: fmt.bytes(f.size) }),
-      h('td', {}, h('time', { dateTime: new Date(f.modified_ms).toISOString(), title: fmt.when(f.modified_ms), text: fmt.ago(f.modified_ms) })),
-      h('td', { class: 'actions-cell' }, dl, hist, del));
-  }
-
-  async function remove(f) {
+  async function loadChart() {
     try {
-      await api.del(`/vaults/${vid}/files${encodePath(f.path)}`);
-      await loadFiles();
-      notify(`Deleted ${fmt.baseName(f.path)}.`, {
-        label: 'Undo',
-        run: () => api.post(`/vaults/${vid}/restore${encodePath(f.path)}`, { content_hash: f.content_hash })
-          .then(() => loadFiles(), showError),
-      });
+      const analytics = await api.get(`/vaults/${vid}/analytics`);
+      if (ctx.alive()) chartBox.replaceChildren(storageChart(analytics));
     } catch (err) {
-      showError(err);
+      if (ctx.alive()) {
+        chartBox.replaceChildren();
+        inlineError(chartBox, err);
+      }
     }
+  }
+
+  function setView(next) {
+    view = next;
+    showFiles.setAttribute('aria-pressed', String(view === 'files'));
+    showDeleted.setAttribute('aria-pressed', String(view === 'deleted'));
+    filesView.hidden = view !== 'files';
+    trash.element.hidden = view !== 'deleted';
+  }
+  showFiles.addEventListener('click', () => setView('files'));
+  showDeleted.addEventListener('click', () => setView('deleted'));
+  search.addEventListener('input', () => {
+    query = search.value.trim();
+    draw();
+  });
+  newFolder.addEventListener('click', () => newFolderDialog(prefix, newFolder, (p) => {
+    extraFolders.add(p);
+    sessionStorage.setItem(foldersKey, JSON.stringify([...extraFolders]));
+    query = '';
+    search.value = '';
+    setView('files');
+    setPrefix(p);
+  }));
+
+  // ---- File actions ---------------------------------------------------
+
+  /** Every folder prefix ('/', '/a/', '/a/b/', and new ones), sorted. */
+  function allFolders() {
+    const out = new Set(['/', ...extraFolders]);
+    for (const f of files) {
+      const parts = f.path.split('/').filter(Boolean).slice(0, -1);
+      for (let i = 1; i <= parts.length; i += 1) out.add(`/${parts.slice(0, i).join('/')}/`);
+    }
+    return [...out].sort();
+  }
+
+  function save(f, btn) {
+    clearInlineError(btn);
+    return busy(btn, () => download(`/vaults/${vid}/download${encodePath(f.path)}`, fmt.baseName(f.path))
+      .catch((err) => inlineError(btn, err)));
+  }
+
+  /** Download each file in turn (browsers may ask once to allow several). */
+  async function saveAll(list, anchor) {
+    clearInlineError(anchor);
+    const failed = [];
+    for (const f of list) {
+      try {
+        await download(`/vaults/${vid}/download${encodePath(f.path)}`, fmt.baseName(f.path));
+      } catch (err) {
+        failed.push([f, err]);
+      }
+    }
+    if (failed.length) inlineError(anchor, failedText('download', failed));
+  }
+
+  function failedText(verb, failed) {
+    const [f, err] = failed[0];
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
+    return `Could not ${verb} ${fmt.baseName(f.path)}${more}: ${err.message}`;
+  }
+
+  /** Delete files (one confirm for several), with Undo (restore). */
+  async function removeFiles(list, anchor) {
+    if (!list.length) return;
+    clearInlineError(anchor);
+    if (list.length > 1) {
+      const ok = await confirmDialog(`Delete ${list.length} files? They stay in Deleted files for ${vault.retention_days} days and can be restored from there.`,
+        `Delete ${list.length} files`);
+      if (!ok) return;
+    }
+    const failed = await eachLimited(list, PARALLEL_DELETES,
+      (f) => api.del(`/vaults/${vid}/files${encodePath(f.path)}`));
+    const gone = list.filter((f) => !failed.some(([x]) => x === f));
+    table.clearSelection();
+    await loadFiles().catch(showError);
+    if (failed.length) inlineError(anchor.isConnected ? anchor : crumbs, failedText('delete', failed));
+    if (!gone.length) return;
+    const what = gone.length === 1 ? fmt.baseName(gone[0].path) : `${gone.length} files`;
+    notify(`Deleted ${what}.`, {
+      label: 'Undo',
+      run: async () => {
+        const bad = await eachLimited(gone, PARALLEL_DELETES, (f) =>
+          api.post(`/vaults/${vid}/restore${encodePath(f.path)}`, { content_hash: f.content_hash }));
+        await loadFiles().catch(showError);
+        if (bad.length) showError(failedText('restore', bad));
+      },
+    });
   }
 
   // A file edited in two places has several heads: pick the one to keep.
@@ -218,134 +336,17 @@ export async function render(ctx) {
       h('td', { colSpan: 4 }, h('p', { text: 'This file was changed in two places at once. Keep one version:' }), list));
   }
 
-  // ---- Uploads ----------------------------------------------------------
-
-  const queue = [];
-  let running = 0;
-
-  function enqueue(fileList) {
-    for (const file of fileList) {
-      const target = `${prefix}${file.name}`;
-      const bar = h('progress', { class: 'upload-progress', max: Math.max(1, file.size), value: 0,
-        'aria-label': `Uploading ${file.name}` });
-      const state = h('span', { class: 'muted small', text: 'Waiting' });
-      const cancel = h('button', { type: 'button', class: 'icon-button', text: '×', 'aria-label': `Cancel ${file.name}` });
-      const row = h('li', { class: 'upload', 'data-path': target },
-        h('span', { class: 'upload-name', text: file.name }), bar, state, cancel);
-      uploads.append(row);
-      const job = { file, target, bar, state, row, cancel, abort: null, cancelled: false };
-      cancel.addEventListener('click', () => {
-        job.cancelled = true;
-        if (job.abort) job.abort();
-        else finish(job, 'Cancelled', true);
-      });
-      queue.push(job);
-    }
-    pump();
-  }
-
-  function finish(job, text, drop) {
-    job.state.textContent = text;
-    job.cancel.remove();
-    if (drop) setTimeout(() => job.row.remove(), 4000);
-  }
-
-  function pump() {
-    while (running < PARALLEL_UPLOADS && queue.length) {
-      const job = queue.shift();
-      if (job.cancelled) continue;
-      running += 1;
-      job.state.textContent = 'Uploading';
-      const task = upload(id, job.target, job.file, (loaded, total) => {
-        job.bar.max = Math.max(1, total);
-        job.bar.value = loaded;
-        job.state.textContent = `${fmt.bytes(loaded)} of ${fmt.bytes(total)}`;
-      });
-      job.abort = task.abort;
-      task.promise.then(() => {
-        job.bar.value = job.bar.max;
-        job.row.classList.add('done');
-        finish(job, 'Done', true);
-        loadFiles().catch(showError);
-        api.get(`/vaults/${vid}`).then(applyVault, () => {});
-      }, (err) => {
-        job.row.classList.add('failed');
-        finish(job, err.status === -1 ? 'Cancelled' : 'Failed', err.status === -1);
-        if (err.status === 507 && err.body.hard_quota) {
-          showError(`${job.file.name} does not fit: this vault is limited to ${fmt.bytes(err.body.hard_quota)}.`);
-        } else if (err.status !== -1) showError(`${job.file.name}: ${err.message}`);
-      }).finally(() => {
-        running -= 1;
-        pump();
-      });
-    }
-  }
-
-  input.addEventListener('change', () => {
-    if (input.files.length) enqueue([...input.files]);
-    input.value = '';
-  });
-  for (const type of ['dragenter', 'dragover']) {
-    dropZone.addEventListener(type, (e) => {
-      e.preventDefault();
-      dropZone.classList.add('dragging');
-    });
-  }
-  dropZone.addEventListener('dragleave', (e) => {
-    if (!dropZone.contains(e.relatedTarget)) dropZone.classList.remove('dragging');
-  });
-  dropZone.addEventListener('drop', (e) => {
-    e.preventDefault();
-    dropZone.classList.remove('dragging');
-    const dropped = [...(e.dataTransfer?.files || [])];
-    // A dropped folder arrives as an empty entry: skip it.
-    const items = [...(e.dataTransfer?.items || [])];
-    const real = dropped.filter((f, i) => !items[i]?.webkitGetAsEntry?.()?.isDirectory);
-    if (real.length < dropped.length) notify('Folders cannot be dropped; drop the files inside instead.');
-    if (real.length) enqueue(real);
-  });
-
-  // ---- Settings ---------------------------------------------------------
-
-  function settingsForm() {
-    const name = field('Name', { required: true, value: vault.name, autocomplete: 'off' });
-    const quota = quotaInput('vault-quota', vault.hard_quota);
-    const save = h('button', { type: 'submit', class: 'primary', text: 'Save' });
-    const del = h('button', { type: 'button', class: 'danger', 'data-action': 'delete-vault', text: 'Delete vault' });
-    const form = h('form', { class: 'stack' }, name.wrap, quota.wrap, h('div', { class: 'actions' }, save, del));
-    form.addEventListener('submit', (e) => {
-      e.preventDefault();
-      busy(save, async () => {
-        try {
-          const v = await api.patch(`/vaults/${vid}`, { name: name.input.value.trim(), hard_quota: quota.value() });
-          applyVault(v);
-          notify('Saved.');
-        } catch (err) {
-          showError(err);
-        }
-      });
-    });
-    del.addEventListener('click', async () => {
-      const ok = await confirmDialog(`Delete the vault “${vault.name}” from this computer? Its files can no longer be opened here.`, 'Delete vault');
-      if (!ok) return;
-      try {
-        await api.del(`/vaults/${vid}`);
-        notify(`Vault “${vault.name}” deleted.`);
-        location.hash = '#/vaults';
-      } catch (err) {
-        showError(err);
-      }
-    });
-    return form;
-  }
-
   // ---- Live updates -------------------------------------------------------
 
   let pending = null;
-  const soon = () => {
+  function soon() {
     clearTimeout(pending);
-    pending = setTimeout(() => loadFiles().catch(() => {}), 300);
-  };
+    pending = setTimeout(() => {
+      loadFiles().catch(() => {});
+      loadChart();
+      api.get(`/vaults/${vid}`).then((v) => ctx.alive() && applyVault(v), () => {});
+    }, 300);
+  }
   ctx.onCleanup(() => clearTimeout(pending));
   ctx.subscribe(['file_added', 'file_updated', 'file_deleted', 'file_conflict'], (e) => {
     if (e.vault_id === id) soon();
@@ -353,6 +354,7 @@ export async function render(ctx) {
   async function reload() {
     applyVault(await api.get(`/vaults/${vid}`));
     await loadFiles();
+    await loadChart();
   }
   ctx.subscribe(['vault_changed', 'identity_state'], (e) => {
     if (!e.vault_id || e.vault_id === id) reload().catch(() => {});
@@ -363,6 +365,8 @@ export async function render(ctx) {
   ctx.every(() => folder.poll().catch(() => {}), 2000);
 
   applyVault(vault);
-  renderCrumbs();
-  await Promise.all([loadFiles().catch(showError), folder.poll().catch(() => {})]);
+  await Promise.all([loadFiles().catch((err) => {
+    table.showLoading(h('p', { class: 'muted', text: 'The file list could not be loaded.' }));
+    inlineError(crumbs, err);
+  }), loadChart(), folder.poll().catch(() => {})]);
 }

@@ -393,7 +393,7 @@ impl Vaults {
         }
     }
 
-    async fn version_by_id(&self, id: &str) -> Result<FileVersion, VaultError> {
+    pub(super) async fn version_by_id(&self, id: &str) -> Result<FileVersion, VaultError> {
         let id = id.to_owned();
         self.catalog
             .read(move |c| {

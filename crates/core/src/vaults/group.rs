@@ -146,7 +146,7 @@ impl Vaults {
 }
 
 /// One version's catalog change, ready for the writer thread.
-struct Row {
+pub(super) struct Row {
     id: String,
     vault_id: String,
     path: String,
@@ -182,7 +182,10 @@ impl Row {
     /// a quota, the check that the vault stays within it runs here, inside
     /// the transaction, so uploads racing each other cannot pass it
     /// together (the catalog has one writer).
-    fn insert(self, tx: &rusqlite::Savepoint<'_>) -> rusqlite::Result<Result<String, (u64, u64)>> {
+    pub(super) fn insert(
+        self,
+        tx: &rusqlite::Connection,
+    ) -> rusqlite::Result<Result<String, (u64, u64)>> {
         let Row {
             id,
             vault_id,

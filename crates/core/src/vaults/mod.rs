@@ -8,6 +8,7 @@ pub mod fsck;
 mod gc;
 mod group;
 mod lock;
+mod moves;
 pub mod paths;
 mod quota;
 mod stats;
@@ -27,6 +28,7 @@ use crate::time::now_ms;
 
 pub use files::{FileVersion, Parents, ReadPlan};
 pub use gc::GcReport;
+pub use moves::Moved;
 pub use stats::{Analytics, Consumer, DayUsage, TypeUsage};
 
 /// Bodies of one upload are capped here (the spec's 50 GiB).
@@ -89,6 +91,12 @@ pub enum VaultError {
     FileNotFound,
     #[error("no such version of this file")]
     VersionNotFound,
+    #[error("a file already exists at the target path")]
+    TargetExists,
+    /// The target path clashes with a folder: files live below it, or a
+    /// file sits where one of its folders would be.
+    #[error("{0}")]
+    PathClash(String),
     #[error("this file has no conflict to resolve")]
     NoConflict,
     #[error("this vault is locked by its password")]

@@ -1,6 +1,6 @@
 //! File routes of a vault: upload (raw body, streamed), list, metadata,
-//! download, stream with `Range`, delete (tombstone), history, restore and
-//! version download. `{*path}` is URL-decoded and normalised; traversal
+//! download, stream with `Range`, delete (tombstone), history, restore,
+//! move and version download. `{*path}` is URL-decoded and normalised; traversal
 //! tricks answer 400.
 
 use std::sync::Arc;
@@ -203,6 +203,46 @@ pub async fn delete(
         .events
         .publish("file_deleted", json!({"vault_id": vault_id, "path": path}));
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MoveRequest {
+    /// The new path (normalised like every path; `/` joins segments).
+    pub to: String,
+    /// Replace a live file at `to` (its content stays in that path's
+    /// history). Without it, a live file there answers 409.
+    #[serde(default)]
+    pub overwrite: bool,
+}
+
+/// Move (rename) a file: its content becomes a new version at `to`, reusing
+/// the same blocks, and the old path gets a tombstone, in one catalog
+/// transaction. Emits `file_deleted` (old path) and `file_updated` (new).
+#[utoipa::path(post, path = "/vaults/{vault_id}/move/{*path}", tag = "files", security(("bearer" = [])),
+    params(("vault_id" = String, Path), ("path" = String, Path)), request_body = MoveRequest,
+    responses(
+        (status = 200, description = "The file at its new path", body = FileJson),
+        (status = 400, body = ErrorBody),
+        (status = 403, description = "Read-only or locked vault", body = ErrorBody),
+        (status = 404, description = "No such vault or live file", body = ErrorBody),
+        (status = 409, description = "A live file is at the target path (without overwrite), or the target clashes with a folder", body = ErrorBody),
+    ))]
+pub async fn move_file(
+    State(state): State<AppState>,
+    Path((vault_id, raw)): Path<(String, String)>,
+    ApiJson(req): ApiJson<MoveRequest>,
+) -> ApiResult<Json<FileJson>> {
+    let from = clean(&raw)?;
+    let to = clean(&req.to)?;
+    let moved = state
+        .vaults
+        .move_file(&vault_id, &from, &to, req.overwrite)
+        .await?;
+    state.events.publish(
+        "file_deleted",
+        json!({"vault_id": vault_id, "path": from, "cause": "move", "moved_to": to}),
+    );
+    Ok(updated(&state, moved.to, "move"))
 }
 
 /// Every version of a file, newest first.

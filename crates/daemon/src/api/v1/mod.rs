@@ -53,6 +53,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(files::meta, files::delete))
         .routes(routes!(files::history))
         .routes(routes!(files::restore))
+        .routes(routes!(files::move_file))
         .routes(routes!(files::download))
         .routes(routes!(files::stream))
         .routes(routes!(files::version))
