@@ -21,7 +21,7 @@ const VERBS = {
 const DEEDS = {
   link: 'link to your identity',
   auth: 'sign you in',
-  sign: 'have its data signed',
+  sign: 'get a signature',
 };
 
 const REMEMBER = [
@@ -216,7 +216,9 @@ export function approvalCard(a, onAnswered) {
       h('span', { class: 'muted', text: ' (its own claim, not checked)' }))
     : null;
   const unverifiedName = who.name_source === 'unverified'
-    ? h('p', { class: 'note', text: 'Holdfast does not know this app. Approving a link registers it under the name it gave.' })
+    ? h('p', { class: 'note', text: a.kind === 'link'
+      ? 'Holdfast does not know this app. Allowing the link registers it under the name it gave.'
+      : 'Holdfast does not know this app: nothing checks the name it gives.' })
     : null;
   const card = h('article', { class: 'approval card', 'data-id': a.id, 'data-kind': a.kind, 'aria-labelledby': titleId },
     h('h3', { id: titleId }, h('strong', { class: 'app-name', text: who.app_name || 'An app' }), ` ${VERBS[a.kind] || `asks for “${a.kind}”`}`),

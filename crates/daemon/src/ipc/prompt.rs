@@ -8,9 +8,7 @@
 //! only a claim: it travels as `claimed_name` when it differs, and is shown
 //! (and audited) as such.
 
-use holdfast_core::approvals::{
-    self, ApprovalKind, Decision, NameSource, NewApproval, Requester,
-};
+use holdfast_core::approvals::{self, ApprovalKind, Decision, NameSource, NewApproval, Requester};
 use holdfast_core::apps::App;
 use serde_json::Value;
 
@@ -98,10 +96,7 @@ pub async fn ask(state: &AppState, peer: PeerSocket, ask: Ask<'_>) -> IpcResult<
     let exe = process.as_ref().and_then(|p| p.exe.clone());
     let (app_name, name_source) =
         trusted_name(app.as_ref(), ask.client_id, exe.as_deref(), ask.origin);
-    let claimed_name = ask
-        .app_name
-        .filter(|c| *c != app_name)
-        .map(str::to_owned);
+    let claimed_name = ask.app_name.filter(|c| *c != app_name).map(str::to_owned);
     let named = Named {
         app_name: app_name.clone(),
         claimed_name: claimed_name.clone(),

@@ -136,8 +136,7 @@ pub async fn sign(
         }
     }
     let (key, signature) = state.identity.sign(&payload)?;
-    let mut record =
-        json!({"client_id": client_id, "type": req.kind, "bytes": payload.len(), "via_grant": granted});
+    let mut record = json!({"client_id": client_id, "type": req.kind, "bytes": payload.len(), "via_grant": granted});
     match named {
         Some(n) => n.audit_fields(&mut record),
         None => {
