@@ -50,7 +50,7 @@ await run("prompts", { width: 1280, height: 800 }, async ({ page, shot, api }) =
 
   step("the Approvals page: text to sign, blind signing, an unknown app");
   await page.goto(`${base}/#/approvals`);
-  const textCard = page.locator('article.approval[data-kind="sign"]').filter({ has: page.locator("pre.sign-text") });
+  const textCard = page.locator('article.approval[data-kind="sign"]').filter({ hasText: "Pay the bill" });
   await textCard.waitFor();
   const shownText = await textCard.locator("pre.sign-text").innerText();
   expect(shownText.trim() === signText, `text shown: ${shownText}`);
@@ -85,9 +85,29 @@ await run("prompts", { width: 1280, height: 800 }, async ({ page, shot, api }) =
   await stranger.locator('button[data-action="deny"]').click();
   await results.getByText("You denied Unverified app (stranger)").waitFor();
   // The binary request comes to the front once the text one is answered.
-  const front = page.locator('article.approval[data-kind="sign"]:not(.queued)');
-  await front.locator(".blind-warning").waitFor();
+  const front = page.locator('article.approval[data-kind="sign"]:not(.queued)').filter({ has: page.locator(".blind-warning") });
+  await front.waitFor();
   await front.locator('button[data-action="deny"]').click();
+
+  step("remember for 30 days is worded with its risk; a failed answer shows next to the buttons");
+  const appCard = page.locator('article.approval[data-kind="sign"]').filter({ hasText: "Notes Sync" });
+  await appCard.waitFor();
+  await appCard.locator('select[name="remember"]').selectOption(String(30 * 86400));
+  const risk = (await appCard.locator(".remember-risk.risky").innerText()).trim();
+  expect(/^For 30 days: this app can sign anything without asking until .+\./.test(risk), `risk: ${risk}`);
+  await appCard.locator('select[name="remember"]').selectOption("0");
+  // The daemon fails the answer once: the card says so by its buttons.
+  await page.route("**/api/v1/approvals/*", (route) => (route.request().method() === "POST"
+    ? route.fulfill({ status: 500, contentType: "application/json", body: '{"error":"internal error"}' })
+    : route.continue()), { times: 1 });
+  await appCard.locator('button[data-action="deny"]').click();
+  const inline = appCard.locator(".actions + .inline-error");
+  await inline.waitFor();
+  expect((await inline.innerText()).includes("Holdfast hit a problem"), `inline error: ${await inline.innerText()}`);
+  await page.waitForFunction((el) => !el.disabled, await appCard.locator('button[data-action="deny"]').elementHandle());
+  await shot("approvals-answer-failed");
+  await page.unrouteAll();
+  await appCard.locator('button[data-action="deny"]').click();
   await page.locator("article.approval").first().waitFor({ state: "detached" });
 
   step("opening Your data is not an export");
@@ -101,7 +121,7 @@ await run("prompts", { width: 1280, height: 800 }, async ({ page, shot, api }) =
   const firstDay = page.locator(".audit-day").first();
   await firstDay.waitFor();
   expect((await firstDay.innerText()).trim() === "Today", "the first day is not Today");
-  const denial = page.locator('.audit-item[data-type="approval"]').filter({ hasText: "Notes Sync" }).first();
+  const denial = page.locator('.audit-item[data-type="approval"]').filter({ hasText: "link request from Notes Sync" }).first();
   await denial.waitFor();
   const denialText = await denial.innerText();
   expect(denialText.includes(`it called itself “${FAKE}”`), `approval entry: ${denialText}`);

@@ -6,7 +6,6 @@
 
 import { api } from './api.js';
 import { h, facts, uid, checkbox } from './dom.js';
-import { notify } from './alerts.js';
 import { inlineError, clearInlineError } from './errors.js';
 import * as events from './events.js';
 import * as fmt from './format.js';
@@ -250,7 +249,6 @@ export function approvalCard(a, onAnswered) {
     try {
       await api.post(`/approvals/${encodeURIComponent(a.id)}`, body);
       const text = outcomeText(body.decision === 'allow' ? 'allowed' : 'denied', a);
-      notify(text);
       onAnswered(card, body.decision, text);
     } catch (err) {
       card.classList.remove('answering');

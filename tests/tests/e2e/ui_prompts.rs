@@ -260,6 +260,13 @@ async fn browser_prompts_show_the_registered_name_and_what_is_signed() {
         None,
     );
     let linked = d.next_approval(&t, "link").await;
+    // The same app, proving itself with its token, asks to sign: it may be
+    // remembered (it waits behind the link request).
+    let sign_app = spawn_post(
+        "/sign",
+        json!({"type": "bytes", "bytes": STANDARD.encode("note 42"), "client_id": "notes_sync"}),
+        Some(token.clone()),
+    );
     // Two sign requests from a program that names no app: one text, one
     // binary (the second waits behind the first); and an unknown app.
     let text = "Transfer 25 EUR to Alice Example for the shared flat's electricity bill of November, \
@@ -282,8 +289,7 @@ async fn browser_prompts_show_the_registered_name_and_what_is_signed() {
         json!({"app_name": FAKE, "client_id": "stranger"}),
         None,
     );
-    eventually_pending(&d, &t, 4).await;
-    let _ = token;
+    eventually_pending(&d, &t, 5).await;
 
     run_browser_script_with(
         &d,
@@ -300,6 +306,9 @@ async fn browser_prompts_show_the_registered_name_and_what_is_signed() {
     assert_eq!(sign_text.await.unwrap(), 200, "allowed on the page");
     assert_eq!(sign_blind.await.unwrap(), 403, "denied on the page");
     assert_eq!(stranger.await.unwrap(), 403, "denied on the page");
+    assert_eq!(sign_app.await.unwrap(), 403, "denied after a failed answer");
+    let grants: Value = d.get_auth("/grants", &t).await.json().await.unwrap();
+    assert_eq!(grants.as_array().unwrap().len(), 0, "nothing was remembered");
     let denied = last_audit(&d, &t, "link").await;
     assert_ne!(denied["details"]["claimed_name"], FAKE, "no link was made");
     for shot in [
