@@ -308,7 +308,11 @@ async fn browser_prompts_show_the_registered_name_and_what_is_signed() {
     assert_eq!(stranger.await.unwrap(), 403, "denied on the page");
     assert_eq!(sign_app.await.unwrap(), 403, "denied after a failed answer");
     let grants: Value = d.get_auth("/grants", &t).await.json().await.unwrap();
-    assert_eq!(grants.as_array().unwrap().len(), 0, "nothing was remembered");
+    assert_eq!(
+        grants.as_array().unwrap().len(),
+        0,
+        "nothing was remembered"
+    );
     let denied = last_audit(&d, &t, "link").await;
     assert_ne!(denied["details"]["claimed_name"], FAKE, "no link was made");
     for shot in [
