@@ -131,7 +131,8 @@ pub async fn sign(
                 .await?;
             state
                 .audit
-                .record("grant", json!({"client_id": client_id, "kind": "sign", "expires_at_ms": grant.expires_at_ms}))
+                .record("grant", json!({"client_id": client_id, "kind": "sign", "expires_at_ms": grant.expires_at_ms,
+                                        "app_name": named.as_ref().map(|n| n.app_name.clone())}))
                 .await;
         }
     }
