@@ -38,6 +38,11 @@ await run("prompts", { width: 1280, height: 800 }, async ({ page, shot, api }) =
   expect(await card.getByLabel("Your display name").count() === 1, "no scope checkboxes");
   const focused = await page.evaluate(() => document.activeElement?.dataset?.action);
   expect(focused === "deny", `focus is on ${focused}, not Deny`);
+  // What allowing would share, in words, as the boxes change.
+  const shares = card.locator(".shares");
+  expect((await shares.innerText()).includes("none of your profile"), `shares: ${await shares.innerText()}`);
+  await card.getByLabel("Your display name").check();
+  expect((await shares.innerText()).trim() === "If you allow, it gets your display name.", `shares: ${await shares.innerText()}`);
   await audit(page, "popup");
 
   step("deny it: the popup says what was answered");

@@ -203,8 +203,20 @@ export function approvalCard(a, onAnswered) {
   const d = a.details || {};
   if (a.kind === 'link' && Array.isArray(d.scopes_offered)) {
     const current = new Set(d.scopes || []);
-    scopes = h('fieldset', { class: 'scopes' }, h('legend', { text: 'It may also read (untick what it should not get)' }),
-      d.scopes_offered.map((s) => checkbox(SCOPE_LABELS[s] || s, { value: s, name: 'scope', checked: current.has(s) }).wrap));
+    const shares = h('p', { class: 'shares note', 'aria-live': 'polite' });
+    scopes = h('fieldset', { class: 'scopes' }, h('legend', { text: 'Profile fields it may read' }),
+      d.scopes_offered.map((s) => checkbox(SCOPE_LABELS[s] || s, { value: s, name: 'scope', checked: current.has(s) }).wrap),
+      shares);
+    // Say in one line what allowing shares, as the boxes change.
+    const say = () => {
+      const chosen = [...scopes.querySelectorAll('input[name="scope"]:checked')]
+        .map((i) => (SCOPE_LABELS[i.value] || i.value).replace(/^Your /, 'your '));
+      shares.textContent = chosen.length
+        ? `If you allow, it gets ${chosen.join(', ')}.`
+        : 'If you allow, it gets none of your profile: only the link to your identity.';
+    };
+    scopes.addEventListener('change', say);
+    say();
   }
   const left = h('span', { class: 'time-left' });
   const announce = h('span', { class: 'sr-only', 'aria-live': 'polite' });
