@@ -140,5 +140,8 @@ await run("prompts", { width: 1280, height: 800 }, async ({ page, shot, api }) =
   const ids = await items.evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
   expect(new Set(ids).size === ids.length, "a page repeats events");
   expect(ids.every((id, i) => i === 0 || ids[i - 1] > id), "not newest first");
+  const vault = (await page.locator('.audit-item[data-type="vault_created"]').innerText()).trim();
+  expect(vault.includes("Created vault “Photos”"), `vault entry: ${vault}`);
+  expect(!/vault id/.test(vault), `the vault entry shows its id: ${vault}`);
   await shot("activity-older");
 });

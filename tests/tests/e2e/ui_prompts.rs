@@ -230,6 +230,9 @@ async fn audit_pages_back_with_before_id_and_the_data_summary_is_not_an_export()
 async fn browser_prompts_show_the_registered_name_and_what_is_signed() {
     let (d, t) = ready().await;
     let token = register_notes_sync(&d, &t).await;
+    // A vault, named on the Activity page's second page.
+    let resp = d.post_auth("/vaults", &t, json!({"name": "Photos"})).await;
+    assert!(resp.status().is_success());
     // Enough events for a second page of the Activity log (50 a page).
     for i in 0..55 {
         let resp = d
