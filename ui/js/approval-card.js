@@ -1,18 +1,26 @@
-// One approval request as a card: who asks (app, program, reason), a
-// readable preview of what it wants, the time left of its deadline, and
-// Deny (the default) / Approve (enabled after a second), with "Remember
-// for …" where the daemon offers a grant. Used by the Approvals page and
-// by the desktop app's popup window.
+// One approval request as a card: who asks (named by what Holdfast knows,
+// never by the caller's claim alone), where the request comes from, what
+// it would share or sign, the time left, and Deny (the default) / Allow
+// (enabled after a second), with "Remember for …" where the daemon offers
+// a grant. Used by the Approvals page and by the desktop app's popup window.
 
 import { api } from './api.js';
 import { h, facts, uid, checkbox } from './dom.js';
-import { showError, notify } from './alerts.js';
+import { inlineError, clearInlineError } from './errors.js';
+import * as events from './events.js';
 import * as fmt from './format.js';
 
 const VERBS = {
   link: 'wants to link to your identity',
   auth: 'wants to sign you in',
   sign: 'wants you to sign something',
+};
+
+/** What the app would be allowed to do, for "You allowed X to …". */
+const DEEDS = {
+  link: 'link to your identity',
+  auth: 'sign you in',
+  sign: 'get a signature',
 };
 
 const REMEMBER = [
@@ -23,8 +31,13 @@ const REMEMBER = [
   [7 * 86400, 'Remember for 1 week'],
   [30 * 86400, 'Remember for 30 days'],
 ];
+const PERIODS = { 300: '5 minutes', 3600: '1 hour', 86400: '1 day', [7 * 86400]: '1 week', [30 * 86400]: '30 days' };
 
 const APPROVE_DELAY_MS = 1000;
+/** In the last this-many ms the countdown turns urgent. */
+const URGENT_MS = 15000;
+/** Bytes of a blind payload shown before "Show all". */
+const HEX_PREVIEW_BYTES = 32;
 
 const SCOPE_LABELS = {
   display_name: 'Your display name',
@@ -32,36 +45,128 @@ const SCOPE_LABELS = {
   profile_picture: 'Your profile picture',
 };
 
-function appLine(who) {
+// How each request left the queue, as the daemon announced it
+// (approval_resolved: allowed, denied, timeout, locked, withdrawn).
+const outcomes = new Map();
+const names = new Map();
+events.subscribe(['approval_resolved'], (e) => {
+  if (!e.id || !e.outcome) return;
+  outcomes.set(e.id, e.outcome);
+  if (outcomes.size > 200) outcomes.delete(outcomes.keys().next().value);
+});
+
+/** The announced outcome of request `id`, if it has been resolved. */
+export function outcomeOf(id) {
+  return outcomes.get(id);
+}
+
+/**
+ * What was answered, in words: "You allowed Notes to link to your
+ * identity.", "Timed out: denied. …". `a` is the request (or null).
+ */
+export function outcomeText(outcome, a) {
+  const name = a?.requester?.app_name || names.get(a?.id) || 'the app';
+  const deed = DEEDS[a?.kind] || 'go ahead';
+  switch (outcome) {
+    case 'allowed': return `You allowed ${name} to ${deed}.`;
+    case 'denied': return `You denied ${name}: it may not ${deed}.`;
+    case 'timeout': return `Timed out: denied. Nobody answered ${name} in time.`;
+    case 'locked': return `Denied: Holdfast locked while ${name} was waiting.`;
+    case 'withdrawn': return `${capitalise(name)} withdrew its request.`;
+    default: return 'This request is no longer waiting.';
+  }
+}
+
+function capitalise(s) {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Who asks, as Holdfast knows it: registered or not, linked before or not, verified or claimed. */
+function appFacts(who) {
   const notes = [];
-  if (who.unregistered) notes.push('not registered yet: approving registers it');
-  if (!who.verified) notes.push('identified only by what it claims: any program could send this name');
-  if (who.pid) notes.push(`process ${who.pid}`);
-  return [who.app_name || '—', who.client_id ? h('span', { class: 'muted', text: ` (${who.client_id})` }) : null,
-    notes.length ? h('small', { class: 'note', text: notes.join(' · ') }) : null];
+  if (who.unregistered) notes.push(h('span', { class: 'badge warn', text: 'Unknown app: never linked before' }));
+  else if (who.name_source === 'registered' && !who.linked) notes.push(h('span', { class: 'badge', text: 'Registered, not linked now' }));
+  else if (who.name_source === 'registered') notes.push(h('span', { class: 'badge ok', text: 'Registered app' }));
+  if (who.client_id && !who.verified) {
+    notes.push(h('small', { class: 'note', text: 'It did not prove who it is: any program can send this app id.' }));
+  }
+  if (who.verified) notes.push(h('small', { class: 'note', text: 'It proved who it is with its own app token.' }));
+  return [who.client_id ? h('code', { class: 'wrap', text: who.client_id }) : 'Did not say', ' ', ...notes];
+}
+
+function programFacts(who) {
+  if (!who.exe) return who.pid ? `Unknown program (process ${who.pid})` : 'Unknown';
+  return [h('code', { class: 'wrap', text: who.exe }),
+    who.pid ? h('small', { class: 'note', text: `process ${who.pid}` }) : null];
+}
+
+/** Hex grouped in pairs, shortened to `bytes` with an ellipsis. */
+function shortHex(hex, bytes) {
+  const cut = hex.length > bytes * 2;
+  return fmt.spacedHex(cut ? hex.slice(0, bytes * 2) : hex) + (cut ? ' …' : '');
+}
+
+/** The payload of a sign request: readable text, or a blind-signing warning with its bytes. */
+function signPreview(d) {
+  const isText = typeof d.text === 'string' && d.printable !== false && fmt.printable(d.text) && d.text.length > 0;
+  const size = fmt.bytes(d.size);
+  if (isText) {
+    const textId = uid('t');
+    return h('figure', { class: 'preview sign-preview' },
+      h('figcaption', { id: textId }, 'It asks you to sign this text',
+        h('span', { class: 'muted', text: ` · ${size}${d.truncated ? ', only the start is shown' : ''}` })),
+      h('pre', { class: 'sign-text', tabindex: '0', 'aria-labelledby': textId, text: d.text }));
+  }
+  const hex = d.hex || '';
+  const shownBytes = hex.length / 2;
+  const parts = [
+    h('p', { class: 'blind-warning', role: 'note' },
+      h('strong', { text: 'Blind signing. ' }),
+      'These bytes are not readable text, so you cannot check what you would be signing. ',
+      'Allow only if you started this in the app and trust it.'),
+    h('figcaption', {}, 'Data to sign (hexadecimal)', h('span', { class: 'muted', text: ` · ${size}` })),
+    h('pre', { class: 'hex-short', text: shortHex(hex, HEX_PREVIEW_BYTES) }),
+  ];
+  if (shownBytes > HEX_PREVIEW_BYTES) {
+    parts.push(h('details', { class: 'hex-all' },
+      h('summary', { text: d.truncated ? `Show the first ${fmt.bytes(shownBytes)}` : `Show all ${d.size} bytes` }),
+      h('pre', { tabindex: '0', 'aria-label': 'All bytes in hexadecimal', text: fmt.spacedHex(hex) })));
+  }
+  return h('figure', { class: 'preview sign-preview blind' }, ...parts);
 }
 
 function preview(a) {
   const d = a.details || {};
-  if (a.kind === 'sign') {
-    const isText = d.text !== null && d.text !== undefined && fmt.printable(d.text);
-    const label = isText ? 'Text to sign' : 'Data to sign (hexadecimal)';
-    const size = `${fmt.bytes(d.size)}${d.truncated ? ', only the start is shown' : ''}`;
-    return h('figure', { class: 'preview' },
-      h('figcaption', {}, label, h('span', { class: 'muted', text: ` · ${size}` })),
-      h('pre', { text: isText ? d.text : fmt.spacedHex(d.hex) }));
-  }
-  if (a.kind === 'auth' && d.challenge !== undefined) {
-    return h('figure', { class: 'preview' }, h('figcaption', { text: 'Sign-in challenge' }),
-      h('pre', { text: String(d.challenge) }));
+  if (a.kind === 'sign') return signPreview(d);
+  if (a.kind === 'auth') {
+    if (d.challenge === undefined || d.challenge === null) {
+      return h('p', { class: 'muted', text: 'It gets your identity’s public key. Nothing is signed.' });
+    }
+    return h('figure', { class: 'preview' }, h('figcaption', { text: 'It gets your public key and a signature of this challenge' }),
+      h('pre', { class: 'sign-text', text: String(d.challenge) }));
   }
   if (a.kind === 'link' && d.app_agent_pub_key) {
-    return h('figure', { class: 'preview' }, h('figcaption', { text: 'The app’s key' }),
-      h('pre', { text: d.app_agent_pub_key }));
+    return h('figure', { class: 'preview' },
+      h('figcaption', { text: 'Your identity will vouch for this app key' }),
+      h('pre', { class: 'sign-text', text: d.app_agent_pub_key }));
   }
   if (!Object.keys(d).length) return null;
   return h('figure', { class: 'preview' }, h('figcaption', { text: 'Details' }),
-    h('pre', { text: JSON.stringify(d, null, 2) }));
+    h('pre', { class: 'sign-text', text: JSON.stringify(d, null, 2) }));
+}
+
+/** "until Tue 9 Dec, 14:05" for `seconds` from now. */
+function until(seconds) {
+  const at = new Date(Date.now() + seconds * 1000);
+  const sameDay = at.toDateString() === new Date().toDateString();
+  const time = at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return sameDay ? time : `${at.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })}, ${time}`;
+}
+
+function rememberRisk(seconds, kind) {
+  if (!seconds) return 'It will ask again next time.';
+  const act = kind === 'sign' ? 'sign anything' : 'do this';
+  return `For ${PERIODS[seconds] || fmt.duration(seconds * 1000)}: this app can ${act} without asking until ${until(seconds)}. You can revoke this below under Remembered answers.`;
 }
 
 /** Keep a card's queued state and deadline in step with the daemon. */
@@ -74,55 +179,98 @@ export function updateCard(card, a) {
 /** A card for request `a`; onAnswered(card, decision) runs after the daemon took the answer. */
 export function approvalCard(a, onAnswered) {
   const titleId = uid('a');
+  const who = a.requester || {};
+  names.set(a.id, who.app_name);
   const deny = h('button', { type: 'button', class: 'danger', 'data-action': 'deny', text: 'Deny' });
-  const approve = h('button', { type: 'button', class: 'primary', 'data-action': 'approve', text: 'Approve', disabled: true });
+  const approve = h('button', { type: 'button', class: 'primary', 'data-action': 'approve', text: 'Allow', disabled: true });
   let remember = null;
   if (a.grant_allowed) {
     const id = uid();
-    remember = h('div', { class: 'field inline' }, h('label', { for: id, text: 'Next time' }),
-      h('select', { id, name: 'remember' },
-        REMEMBER.map(([s, label]) => h('option', { value: String(s), text: label }))));
+    const riskId = uid('r');
+    const risk = h('p', { id: riskId, class: 'remember-risk note', 'aria-live': 'polite', text: rememberRisk(0, a.kind) });
+    const select = h('select', { id, name: 'remember', 'aria-describedby': riskId },
+      REMEMBER.map(([s, label]) => h('option', { value: String(s), text: label })));
+    select.addEventListener('change', () => {
+      const s = Number(select.value);
+      risk.textContent = rememberRisk(s, a.kind);
+      risk.classList.toggle('risky', s >= 86400);
+    });
+    remember = h('div', { class: 'remember' },
+      h('div', { class: 'field inline' }, h('label', { for: id, text: 'Next time' }), select), risk);
   }
   // For a link, the user picks which profile fields the app may read.
   let scopes = null;
   const d = a.details || {};
   if (a.kind === 'link' && Array.isArray(d.scopes_offered)) {
     const current = new Set(d.scopes || []);
-    scopes = h('fieldset', { class: 'scopes' }, h('legend', { text: 'It may read' }),
-      d.scopes_offered.map((s) => checkbox(SCOPE_LABELS[s] || s, { value: s, name: 'scope', checked: current.has(s) }).wrap));
+    const shares = h('p', { class: 'shares note', 'aria-live': 'polite' });
+    scopes = h('fieldset', { class: 'scopes' }, h('legend', { text: 'Profile fields it may read' }),
+      d.scopes_offered.map((s) => checkbox(SCOPE_LABELS[s] || s, { value: s, name: 'scope', checked: current.has(s) }).wrap),
+      shares);
+    // Say in one line what allowing shares, as the boxes change.
+    const say = () => {
+      const chosen = [...scopes.querySelectorAll('input[name="scope"]:checked')]
+        .map((i) => (SCOPE_LABELS[i.value] || i.value).replace(/^Your /, 'your '));
+      shares.textContent = chosen.length
+        ? `If you allow, it gets ${chosen.join(', ')}.`
+        : 'If you allow, it gets none of your profile: only the link to your identity.';
+    };
+    scopes.addEventListener('change', say);
+    say();
   }
   const left = h('span', { class: 'time-left' });
+  const announce = h('span', { class: 'sr-only', 'aria-live': 'polite' });
   const bar = h('progress', { max: Math.max(1, a.timeout_ms || 1), value: 0, 'aria-hidden': 'true' });
-  const who = a.requester || {};
-  const card = h('article', { class: 'approval card', 'data-id': a.id, 'aria-labelledby': titleId },
-    h('h3', { id: titleId }, h('strong', { text: who.app_name || 'An app' }), ` ${VERBS[a.kind] || `asks for “${a.kind}”`}`),
+  const actions = h('div', { class: 'actions' }, deny, approve);
+  const claimed = who.claimed_name
+    ? h('p', { class: 'claimed-name' }, 'calls itself ', h('q', { text: who.claimed_name }),
+      h('span', { class: 'muted', text: ' (its own claim, not checked)' }))
+    : null;
+  const unverifiedName = who.name_source === 'unverified'
+    ? h('p', { class: 'note', text: a.kind === 'link'
+      ? 'Holdfast does not know this app. Allowing the link registers it under the name it gave.'
+      : 'Holdfast does not know this app: nothing checks the name it gives.' })
+    : null;
+  const card = h('article', { class: 'approval card', 'data-id': a.id, 'data-kind': a.kind, 'aria-labelledby': titleId },
+    h('h3', { id: titleId }, h('strong', { class: 'app-name', text: who.app_name || 'An app' }), ` ${VERBS[a.kind] || `asks for “${a.kind}”`}`),
+    claimed,
+    unverifiedName,
     h('p', { class: 'queued-note muted', text: 'Waiting behind another request from this app.' }),
     facts([
-      ['App', appLine(who)],
-      ['Program', who.exe ? h('code', { class: 'wrap', text: who.exe }) : 'Unknown'],
+      ['App id', appFacts(who)],
       ['Web page', who.origin ? h('code', { class: 'wrap', text: who.origin }) : undefined],
-      ['Reason', a.reason || 'No reason given'],
+      ['Program', programFacts(who)],
+      ['Reason it gives', a.reason || 'No reason given'],
     ]),
     preview(a),
     scopes,
-    h('p', { class: 'deadline' }, bar, ' ', left),
+    h('p', { class: 'deadline' }, bar, ' ', left, announce),
     remember,
-    h('div', { class: 'actions' }, deny, approve));
+    actions);
   card.dataset.timeout = String(a.timeout_ms || 0);
   updateCard(card, a);
-  // Approve only after a second: no approving by a stray click or key.
+  // Allow only after a second: no approving by a stray click or key.
   setTimeout(() => {
-    if (!card.classList.contains('expired')) approve.disabled = false;
+    if (!card.classList.contains('expired') && !card.classList.contains('answering')) approve.disabled = false;
   }, APPROVE_DELAY_MS);
 
   async function answer(body) {
+    card.classList.add('answering');
     for (const b of card.querySelectorAll('button')) b.disabled = true;
+    clearInlineError(actions);
     try {
       await api.post(`/approvals/${encodeURIComponent(a.id)}`, body);
-      notify(body.decision === 'allow' ? `Approved for ${who.app_name || 'the app'}.` : 'Denied.');
-      onAnswered(card, body.decision);
+      const text = outcomeText(body.decision === 'allow' ? 'allowed' : 'denied', a);
+      onAnswered(card, body.decision, text);
     } catch (err) {
-      showError(err);
+      card.classList.remove('answering');
+      if (err.status === 404) {
+        const outcome = outcomeOf(a.id);
+        inlineError(actions, outcome ? outcomeText(outcome, a) : 'This request is no longer waiting: it was answered elsewhere, timed out or withdrawn.');
+      } else {
+        inlineError(actions, err);
+        if (!card.classList.contains('expired')) for (const b of card.querySelectorAll('button')) b.disabled = false;
+      }
       onAnswered(card, null);
     }
   }
@@ -145,18 +293,28 @@ export function tickCard(card, now = Date.now()) {
   if (card.dataset.deadline === '') {
     text.textContent = `${fmt.duration(total)} to answer once it is its turn`;
     bar.value = total;
+    card.classList.remove('urgent');
     return;
   }
   const leftMs = Number(card.dataset.deadline) - now;
   if (leftMs <= 0) {
-    text.textContent = 'Timed out';
+    text.textContent = 'Timed out: denied';
     bar.value = 0;
     if (!card.classList.contains('expired')) {
       card.classList.add('expired');
+      card.classList.remove('urgent');
       for (const b of card.querySelectorAll('button')) b.disabled = true;
     }
-  } else {
-    text.textContent = `${fmt.duration(leftMs)} left`;
-    bar.value = Math.min(total, leftMs);
+    return;
+  }
+  text.textContent = `${fmt.duration(leftMs)} left`;
+  bar.value = Math.min(total, leftMs);
+  const urgent = leftMs <= URGENT_MS;
+  card.classList.toggle('urgent', urgent);
+  if (urgent && !card.dataset.announced) {
+    // Said once, politely: a countdown read every second would drown the page.
+    card.dataset.announced = '1';
+    const announce = card.querySelector('.deadline [aria-live]');
+    if (announce) announce.textContent = `${Math.ceil(leftMs / 1000)} seconds left to answer; unanswered requests are denied.`;
   }
 }

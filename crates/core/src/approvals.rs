@@ -43,10 +43,34 @@ impl ApprovalKind {
     }
 }
 
+/// Where the name a prompt shows comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameSource {
+    /// The name the app was registered under (by the user, or at its first
+    /// approved link).
+    Registered,
+    /// The requesting program's executable, as the OS reports it.
+    Program,
+    /// The browser origin the request came from.
+    Origin,
+    /// Nothing Holdfast knows: an unregistered client_id, or nothing at all.
+    #[default]
+    Unverified,
+}
+
 /// Who is asking, as shown to the user.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Requester {
+    /// The name to show: the registered app's name, else the program or
+    /// origin, else an "Unverified app" label with the client_id. Never
+    /// what the caller claims alone.
     pub app_name: String,
+    /// Where `app_name` comes from.
+    pub name_source: NameSource,
+    /// The name the caller sent, when it differs from `app_name`: shown
+    /// only as what the app calls itself.
+    pub claimed_name: Option<String>,
     pub client_id: Option<String>,
     /// The app proved itself with its app token; otherwise it is identified
     /// only by what it claims (client_id, Origin) and its executable.
@@ -55,6 +79,9 @@ pub struct Requester {
     pub origin: Option<String>,
     /// The app is not registered yet (approving a link registers it).
     pub unregistered: bool,
+    /// The app holds a live link to the identity (false: never linked, or
+    /// every link was revoked).
+    pub linked: bool,
     pub pid: Option<u32>,
     pub exe: Option<String>,
 }
@@ -206,7 +233,12 @@ impl Approvals {
             queued = !same_app.is_empty();
             self.events.publish(
                 "approval_requested",
-                serde_json::json!({ "id": id, "kind": new.kind, "app_name": new.requester.app_name }),
+                serde_json::json!({
+                    "id": id,
+                    "kind": new.kind,
+                    "app_name": new.requester.app_name,
+                    "claimed_name": new.requester.claimed_name,
+                }),
             );
             let mut view = ApprovalView {
                 id: id.clone(),
@@ -233,32 +265,41 @@ impl Approvals {
             self.publish_count(q.len());
         }
         // Withdraws the request however this future ends (answer, timeout,
-        // or the caller dropping it because its client disconnected).
-        let _withdraw = Withdraw {
+        // or the caller dropping it because its client disconnected); the
+        // announced outcome says which.
+        let mut guard = Withdraw {
             broker: self.clone(),
             id: id.clone(),
+            outcome: Resolution::Withdrawn,
         };
         if queued {
             // Wait for the turn on screen (or an answer, or a lock) before
             // the deadline starts.
             tokio::select! {
-                outcome = &mut rx => return Self::settle(outcome),
+                outcome = &mut rx => return Self::settle(outcome, &mut guard),
                 _ = opened_rx => {}
             }
         }
         match tokio::time::timeout(new.timeout, rx).await {
-            Ok(outcome) => Self::settle(outcome),
-            Err(_) => Err(ApprovalError::Timeout),
+            Ok(outcome) => Self::settle(outcome, &mut guard),
+            Err(_) => {
+                guard.outcome = Resolution::Timeout;
+                Err(ApprovalError::Timeout)
+            }
         }
     }
 
     fn settle(
         outcome: Result<Outcome, oneshot::error::RecvError>,
+        guard: &mut Withdraw,
     ) -> Result<Decision, ApprovalError> {
         match outcome {
             Ok(Outcome::Decided(Decision::Deny)) => Err(ApprovalError::Denied),
             Ok(Outcome::Decided(d)) => Ok(d),
-            Ok(Outcome::Locked) | Err(_) => Err(ApprovalError::Locked),
+            Ok(Outcome::Locked) | Err(_) => {
+                guard.outcome = Resolution::Locked;
+                Err(ApprovalError::Locked)
+            }
         }
     }
 
@@ -282,10 +323,14 @@ impl Approvals {
             .ok_or(ApprovalError::NotFound)?;
         let tx = p.tx.take().ok_or(ApprovalError::NotFound)?;
         let view = p.view.clone();
+        let resolution = match decision {
+            Decision::Allow { .. } => Resolution::Allowed,
+            Decision::Deny => Resolution::Denied,
+        };
         let _ = tx.send(Outcome::Decided(decision));
         // Gone from the queue as the answer returns, not when the waiting
         // request gets round to it.
-        self.remove_locked(&mut q, id);
+        self.remove_locked(&mut q, id, resolution);
         Ok(view)
     }
 
@@ -299,20 +344,25 @@ impl Approvals {
         }
     }
 
-    fn withdraw(&self, id: &str) {
+    fn withdraw(&self, id: &str, resolution: Resolution) {
         let mut q = self.queue();
-        self.remove_locked(&mut q, id);
+        self.remove_locked(&mut q, id, resolution);
     }
 
     /// Remove a request (if still queued) and bring the app's next forward.
-    fn remove_locked(&self, q: &mut VecDeque<Pending>, id: &str) {
+    fn remove_locked(&self, q: &mut VecDeque<Pending>, id: &str, resolution: Resolution) {
         let Some(pos) = q.iter().position(|p| p.view.id == id) else {
             return;
         };
         let removed = q.remove(pos).expect("position is in range");
         self.events.publish(
             "approval_resolved",
-            serde_json::json!({ "id": id, "kind": removed.view.kind }),
+            serde_json::json!({
+                "id": id,
+                "kind": removed.view.kind,
+                "app_name": removed.view.requester.app_name,
+                "outcome": resolution,
+            }),
         );
         // The next request of the same app comes to the front.
         if removed.view.state == "open"
@@ -331,14 +381,31 @@ impl Approvals {
     }
 }
 
+/// How a request left the queue, as `approval_resolved` announces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// The user allowed it.
+    Allowed,
+    /// The user denied it.
+    Denied,
+    /// Nobody answered by the deadline: denied.
+    Timeout,
+    /// The identity locked while it waited: denied.
+    Locked,
+    /// The app went away (disconnected) before an answer.
+    Withdrawn,
+}
+
 struct Withdraw {
     broker: Arc<Approvals>,
     id: String,
+    outcome: Resolution,
 }
 
 impl Drop for Withdraw {
     fn drop(&mut self) {
-        self.broker.withdraw(&self.id);
+        self.broker.withdraw(&self.id, self.outcome);
     }
 }
 
@@ -441,6 +508,7 @@ mod tests {
         let second = rx.recv().await.unwrap();
         assert_eq!(second["type"], "approval_resolved");
         assert_eq!(second["id"], first["id"]);
+        assert_eq!(second["outcome"], "timeout");
     }
 
     #[tokio::test]
@@ -472,7 +540,9 @@ mod tests {
 
     #[tokio::test]
     async fn timeouts_and_dropped_callers_withdraw() {
-        let b = Approvals::new(EventBus::new());
+        let bus = EventBus::new();
+        let mut rx = bus.subscribe();
+        let b = Approvals::new(bus);
         assert_eq!(
             b.request(ask(ApprovalKind::Auth, "a", 50)).await,
             Err(ApprovalError::Timeout)
@@ -483,5 +553,29 @@ mod tests {
         wait_for_len(&b, 1).await;
         t.abort();
         wait_for_len(&b, 0).await;
+        let outcomes: Vec<Value> = std::iter::from_fn(|| rx.try_recv().ok())
+            .filter(|e| e["type"] == "approval_resolved")
+            .map(|e| e["outcome"].clone())
+            .collect();
+        assert_eq!(outcomes, ["timeout", "withdrawn"]);
+    }
+
+    #[tokio::test]
+    async fn answers_are_announced_as_what_was_answered() {
+        let bus = EventBus::new();
+        let mut rx = bus.subscribe();
+        let b = Approvals::new(bus);
+        for (decision, said) in [(Decision::allow(), "allowed"), (Decision::Deny, "denied")] {
+            let b2 = b.clone();
+            let t =
+                tokio::spawn(async move { b2.request(ask(ApprovalKind::Sign, "a", 5000)).await });
+            wait_for_len(&b, 1).await;
+            b.answer(&b.list()[0].id, decision).unwrap();
+            let _ = t.await.unwrap();
+            let resolved = std::iter::from_fn(|| rx.try_recv().ok())
+                .find(|e| e["type"] == "approval_resolved")
+                .unwrap();
+            assert_eq!(resolved["outcome"], said);
+        }
     }
 }

@@ -60,11 +60,13 @@ impl Audit {
         }
     }
 
-    /// Events at or after `since_ms`, optionally of the given types, newest
+    /// Events at or after `since_ms` (and, with `before_id`, with smaller
+    /// ids: the next page back), optionally of the given types, newest
     /// first, at most `limit`: the most recent window, as a log is read.
     pub async fn list(
         &self,
         since_ms: i64,
+        before_id: Option<i64>,
         types: Option<Vec<String>>,
         limit: usize,
     ) -> Result<Vec<AuditEvent>, CatalogError> {
@@ -74,10 +76,11 @@ impl Audit {
                 let mut stmt = c.prepare(
                     "SELECT id, ts_ms, type, details FROM audit
                      WHERE ts_ms >= ?1 AND (?2 IS NULL OR type IN (SELECT value FROM json_each(?2)))
+                       AND id < ?4
                      ORDER BY id DESC LIMIT ?3",
                 )?;
                 stmt.query_map(
-                    rusqlite::params![since_ms, types, limit as i64],
+                    rusqlite::params![since_ms, types, limit as i64, before_id.unwrap_or(i64::MAX)],
                     event_from_row,
                 )?
                 .collect()

@@ -46,7 +46,8 @@ async fn approvals_and_audit_events_arrive_live() {
         let envelope: Value = serde_json::from_str(&data).unwrap();
         assert_eq!(envelope["type"], "approval_requested");
         assert_eq!(envelope["kind"], "auth");
-        assert_eq!(envelope["app_name"], "Desk");
+        // The request names no registered app: "Desk" is only its claim.
+        assert_eq!(envelope["claimed_name"], "Desk");
         d.answer(&t, "auth", json!({"decision": "allow"})).await;
         read_until(&mut sse, "event: approval_resolved").await;
         read_until(&mut sse, "\"audit_type\":\"authenticate\"").await;

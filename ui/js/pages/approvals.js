@@ -1,19 +1,26 @@
 // Approvals: what apps are asking for (link, sign in, sign), answered
-// here; below, the timed grants that skip the prompt, with Revoke.
+// here, and what became of the ones that just left (allowed, denied,
+// timed out, withdrawn); below, the timed grants that skip the prompt,
+// with Revoke.
 
 import { api } from '../api.js';
-import { h, section, pageTitle, syncList, empty } from '../dom.js';
+import { h, section, pageTitle, syncList, empty, skeleton } from '../dom.js';
 import { showError, notify } from '../alerts.js';
-import { approvalCard, updateCard, tickCard } from '../approval-card.js';
+import { approvalCard, updateCard, tickCard, outcomeText } from '../approval-card.js';
 import * as fmt from '../format.js';
 
 export async function render(ctx) {
   pageTitle(ctx.view, 'Approvals');
   const list = h('div', { class: 'approvals', 'aria-live': 'polite' });
   const none = empty('Nothing is waiting. When an app asks for something, it shows up here.');
-  const pending = section('Requests', list, none);
+  none.hidden = true;
+  const loadingApprovals = skeleton(4, 'Loading requests…');
+  // What became of requests that left while this page was open.
+  const results = h('ul', { class: 'approval-results', 'aria-live': 'polite' });
+  const pending = section('Requests', loadingApprovals, results, list, none);
   const grantRows = h('tbody');
   const noGrants = empty('No app can act without asking.');
+  noGrants.hidden = true;
   const grantTable = h('table', { class: 'table' },
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col', text: 'App' }), h('th', { scope: 'col', text: 'May' }),
@@ -25,11 +32,20 @@ export async function render(ctx) {
   ctx.view.append(pending, grants);
 
   let appNames = new Map();
+  const seen = new Map(); // id → request, for saying what became of it
+  grantTable.hidden = true;
+
+  function addResult(text) {
+    results.prepend(h('li', { class: 'approval-result', text }));
+    while (results.children.length > 5) results.lastElementChild.remove();
+  }
 
   async function loadApprovals() {
     const items = await api.get('/approvals');
     if (!ctx.alive()) return;
+    loadingApprovals.remove();
     items.sort((a, b) => a.created_ms - b.created_ms);
+    for (const a of items) seen.set(a.id, a);
     syncList(list, items, (a) => a.id, (a) => approvalCard(a, answered), updateCard);
     none.hidden = items.length > 0;
     // Deny is the default: focus the first request's Deny unless the user
@@ -56,8 +72,12 @@ export async function render(ctx) {
     tick();
   }
 
-  function answered(card, decision) {
-    if (decision) card.remove();
+  function answered(card, decision, text) {
+    if (decision) {
+      seen.delete(card.dataset.id);
+      addResult(text);
+      card.remove();
+    }
     none.hidden = list.children.length > 0;
     refresh();
   }
@@ -109,6 +129,15 @@ export async function render(ctx) {
   ctx.every(refresh, 2000);
   ctx.every(tick, 250);
   ctx.subscribe(['approval_requested', 'approval_resolved'], refresh);
+  // Requests answered elsewhere, timed out or withdrawn: say which.
+  ctx.subscribe(['approval_resolved'], (e) => {
+    const a = seen.get(e.id);
+    if (!a) return;
+    // Answered on this page: answered() says so once the daemon replied.
+    if ([...list.children].some((c) => c.dataset.id === e.id && c.classList.contains('answering'))) return;
+    seen.delete(e.id);
+    addResult(outcomeText(e.outcome, a));
+  });
   await refresh();
   tick();
 }

@@ -1,5 +1,7 @@
 // Your data: what each app has backed up (latest backup per app, with
-// record counts when it uses the standard format), and the export.
+// record counts when it uses the standard format), and the export. Opening
+// the page reads only the summary; only a download is an export (and is
+// recorded in the audit log as one).
 
 import { api, saveBlob } from '../api.js';
 import { h, section, pageTitle, empty, busy } from '../dom.js';
@@ -40,7 +42,7 @@ export async function render(ctx) {
 
   async function load() {
     try {
-      exported = await api.get('/backups/export');
+      exported = await api.get('/backups/export', { summary: 'true' });
     } catch (err) {
       if (err.status === 403) {
         body.replaceChildren(h('p', { class: 'callout' }, 'Unlock Holdfast to see your backups. ',
@@ -58,8 +60,15 @@ export async function render(ctx) {
     }
     const rows = exported.apps.map((app) => {
       const save = h('button', { type: 'button', 'data-action': 'download', text: 'Download' });
-      save.addEventListener('click', () => saveBlob(jsonBlob(app),
-        `holdfast-${fileSafe(app.app_name || app.client_id)}-backup.json`));
+      save.addEventListener('click', () => busy(save, async () => {
+        try {
+          const one = await api.get('/backups/export', { client_id: app.client_id });
+          const full = one.apps.find((x) => x.client_id === app.client_id);
+          if (full) saveBlob(jsonBlob(full), `holdfast-${fileSafe(app.app_name || app.client_id)}-backup.json`);
+        } catch (err) {
+          showError(err);
+        }
+      }));
       const what = app.summary ? countsText(app.summary) : 'Stored as the app wrote it';
       return h('tr', { class: 'backup', 'data-client-id': app.client_id },
         h('th', { scope: 'row' }, h('strong', { text: app.app_name || app.client_id }),
@@ -77,8 +86,9 @@ export async function render(ctx) {
 
   all.addEventListener('click', () => busy(all, async () => {
     try {
-      await load(); // a fresh export, recorded in the audit log
-      if (exported) saveBlob(jsonBlob(exported), `holdfast-export-${new Date().toISOString().slice(0, 10)}.json`);
+      // The export itself, recorded in the audit log.
+      const full = await api.get('/backups/export');
+      saveBlob(jsonBlob(full), `holdfast-export-${new Date().toISOString().slice(0, 10)}.json`);
     } catch (err) {
       showError(err);
     }

@@ -56,8 +56,14 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<()> {
                         ),
                         None => "queued".to_owned(),
                     };
+                    // The name Holdfast knows; what the app calls itself
+                    // only as a marked claim.
+                    let claimed = a["requester"]["claimed_name"]
+                        .as_str()
+                        .map(|c| format!("  [calls itself \"{c}\"]"))
+                        .unwrap_or_default();
                     println!(
-                        "{}  {:<5} {:<24} {left}  {}{}",
+                        "{}  {:<5} {:<24} {left}  {}{claimed}{}",
                         a["id"].as_str().unwrap_or(""),
                         a["kind"].as_str().unwrap_or(""),
                         a["requester"]["app_name"].as_str().unwrap_or(""),

@@ -83,7 +83,7 @@ pub async fn authenticate(
     } else {
         false
     };
-    ask(
+    let (_, named) = ask(
         &state,
         peer,
         Ask {
@@ -112,13 +112,9 @@ pub async fn authenticate(
             (None, None, key)
         }
     };
-    state
-        .audit
-        .record(
-            "authenticate",
-            json!({"app_name": req.app_name, "client_id": req.client_id, "challenge": challenge.is_some()}),
-        )
-        .await;
+    let mut record = json!({"client_id": req.client_id, "challenge": challenge.is_some()});
+    named.audit_fields(&mut record);
+    state.audit.record("authenticate", record).await;
     Ok(Json(AuthenticateResponse {
         success: true,
         did: did_of(&key),

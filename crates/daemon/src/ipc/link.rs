@@ -102,7 +102,7 @@ pub async fn link_identity(
         .await?
         .map(|a| a.scopes)
         .unwrap_or_default();
-    let decision = ask(
+    let (decision, named) = ask(
         &state,
         peer,
         Ask {
@@ -127,12 +127,17 @@ pub async fn link_identity(
     let (vault_key, signature) = state.identity.sign_link(&app_key)?;
     let signature = STANDARD.encode(signature.to_bytes());
     let exe = peer.process().await.and_then(|p| p.exe);
+    // A known app keeps its registered name; a new one is registered under
+    // the name it gave (the prompt showed it as only a claim).
+    let registered = state.apps.get(client_id).await?;
+    let new_app = registered.is_none();
+    let app_name = registered.map_or_else(|| req.app_name.clone(), |a| a.name);
     let (link, token) = state
         .apps
         .add_link(
             apps::NewLink {
                 client_id,
-                app_name: &req.app_name,
+                app_name: &app_name,
                 app_key: &app_key,
                 vault_key: &vault_key,
                 signature_b64: &signature,
@@ -141,14 +146,15 @@ pub async fn link_identity(
             scopes,
         )
         .await?;
-    state
-        .audit
-        .record(
-            "link",
-            json!({"client_id": client_id, "app_name": req.app_name, "link_id": link.id,
-                   "app_agent_pub_key": link.app_agent_pub_key}),
-        )
-        .await;
+    let mut record = json!({"client_id": client_id, "link_id": link.id,
+                            "app_agent_pub_key": link.app_agent_pub_key, "new_app": new_app});
+    named.audit_fields(&mut record);
+    if new_app {
+        // Registered just now, under the name it claimed.
+        record["app_name"] = json!(app_name);
+        record["claimed_name"] = json!(req.app_name);
+    }
+    state.audit.record("link", record).await;
     Ok(Json(LinkResponse {
         success: true,
         vault_agent_pub_key: vault_key.to_string(),

@@ -97,8 +97,9 @@ pub async fn sign(
         (Some(id), true) => state.apps.has_grant(id, "sign").await?,
         _ => false,
     };
+    let mut named = None;
     if !granted {
-        let decision = ask(
+        let (decision, n) = ask(
             &state,
             peer,
             Ask {
@@ -113,6 +114,7 @@ pub async fn sign(
             },
         )
         .await?;
+        named = Some(n);
         if let (
             Decision::Allow {
                 remember_s: Some(s),
@@ -129,18 +131,25 @@ pub async fn sign(
                 .await?;
             state
                 .audit
-                .record("grant", json!({"client_id": client_id, "kind": "sign", "expires_at_ms": grant.expires_at_ms}))
+                .record("grant", json!({"client_id": client_id, "kind": "sign", "expires_at_ms": grant.expires_at_ms,
+                                        "app_name": named.as_ref().map(|n| n.app_name.clone())}))
                 .await;
         }
     }
     let (key, signature) = state.identity.sign(&payload)?;
-    state
-        .audit
-        .record(
-            "sign",
-            json!({"client_id": client_id, "type": req.kind, "bytes": payload.len(), "via_grant": granted}),
-        )
-        .await;
+    let mut record = json!({"client_id": client_id, "type": req.kind, "bytes": payload.len(), "via_grant": granted});
+    match named {
+        Some(n) => n.audit_fields(&mut record),
+        None => {
+            // Signed under a grant: the app proved itself with its token.
+            if let Some(id) = &client_id
+                && let Some(app) = state.apps.get(id).await?
+            {
+                record["app_name"] = json!(app.name);
+            }
+        }
+    }
+    state.audit.record("sign", record).await;
     Ok(Json(SignResponse {
         success: true,
         signature: STANDARD.encode(signature.to_bytes()),
@@ -148,15 +157,46 @@ pub async fn sign(
     }))
 }
 
-/// What the prompt shows: the size, the text when it is text, and hex.
+/// What the prompt shows: the size, the text when the bytes are printable
+/// UTF-8, and hex (of at most the first 4 KiB). `printable` is false for
+/// anything a person cannot read as text (invalid UTF-8, control or
+/// direction-override characters): the UI warns that it is blind signing.
 fn preview(kind: &str, payload: &[u8]) -> serde_json::Value {
-    const SHOWN: usize = 512;
+    const SHOWN: usize = 4096;
     let shown = &payload[..payload.len().min(SHOWN)];
+    let text = std::str::from_utf8(payload).ok();
     json!({
         "type": kind,
         "size": payload.len(),
-        "text": std::str::from_utf8(payload).ok().map(|t| t.chars().take(SHOWN).collect::<String>()),
+        "text": text.map(|t| t.chars().take(SHOWN).collect::<String>()),
+        "printable": text.is_some_and(printable),
         "hex": hex::encode(shown),
         "truncated": payload.len() > SHOWN,
     })
+}
+
+/// Text a person can read as shown: no control characters besides tab and
+/// line breaks, and nothing that reorders or hides what is displayed.
+fn printable(text: &str) -> bool {
+    !text.is_empty()
+        && !text.chars().any(|c| {
+            (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}' | '\u{feff}')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn only_plain_text_counts_as_printable() {
+        assert!(printable("Transfer 10 to Alice\n\tthanks"));
+        assert!(printable("Grüße, 日本"));
+        assert!(!printable(""));
+        assert!(!printable("a\u{0}b"));
+        assert!(!printable("pay \u{202e}ecilA"));
+        assert!(!printable("\u{1b}[2Jhidden"));
+    }
 }

@@ -16,7 +16,11 @@ use crate::state::AppState;
 /// Pending requests, oldest first.
 #[utoipa::path(get, path = "/approvals", tag = "approvals", security(("bearer" = [])),
     responses((status = 200, description = "Pending approvals: id, kind (link|auth|sign), requester \
-        {app_name, client_id, verified, origin, unregistered, pid, exe}, reason, details, grant_allowed, \
+        {app_name (the registered name, the program, the origin or 'Unverified app (client_id)'; never \
+        the caller's claim alone), name_source (registered|program|origin|unverified), claimed_name \
+        (the name the caller sent, when it differs; null otherwise), client_id, verified, origin, \
+        unregistered, linked, pid, exe}, reason, details (for sign: type, size, text, printable, hex, \
+        truncated), grant_allowed, \
         created_ms, timeout_ms, opened_ms, deadline_ms (null while queued: the time counts \
         from when a request reaches the screen), state (open|queued)", body = Vec<Object>)))]
 pub async fn list(State(state): State<AppState>) -> Json<Vec<ApprovalView>> {

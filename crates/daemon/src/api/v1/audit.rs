@@ -28,10 +28,13 @@ pub struct AuditQuery {
     pub types: Option<String>,
     /// At most this many (1-1000, default 1000).
     pub limit: Option<usize>,
+    /// Only events older than the event with this id: pass the `id` of the
+    /// last event of one page to get the next (older) page.
+    pub before_id: Option<i64>,
 }
 
 /// Audit events, newest first: the most recent `limit` (1000 at most) that
-/// match `since` and `types`.
+/// match `since` and `types`; page back in time with `before_id`.
 #[utoipa::path(get, path = "/audit", tag = "system", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, description = "[{id, ts_ms, type, details}], newest first", body = Vec<Object>),
               (status = 400, body = ErrorBody)))]
@@ -56,7 +59,10 @@ pub async fn list(
         return Err(ApiError::bad_request("at most 64 types"));
     }
     Ok(Json(
-        state.audit.list(q.since.unwrap_or(0), types, limit).await?,
+        state
+            .audit
+            .list(q.since.unwrap_or(0), q.before_id, types, limit)
+            .await?,
     ))
 }
 
