@@ -5,6 +5,7 @@
 
 import { api } from '../api.js';
 import { h, section, pageTitle, syncList, empty, skeleton } from '../dom.js';
+import { inlineError } from '../errors.js';
 import { showError, notify } from '../alerts.js';
 import { approvalCard, updateCard, tickCard, outcomeText } from '../approval-card.js';
 import * as fmt from '../format.js';
@@ -21,7 +22,7 @@ export async function render(ctx) {
   const grantRows = h('tbody');
   const noGrants = empty('No app can act without asking.');
   noGrants.hidden = true;
-  const grantTable = h('table', { class: 'table' },
+  const grantTable = h('table', { class: 'table listy' },
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col', text: 'App' }), h('th', { scope: 'col', text: 'May' }),
       h('th', { scope: 'col', text: 'Time left' }), h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Actions' })))),
@@ -86,8 +87,8 @@ export async function render(ctx) {
     const revoke = h('button', { type: 'button', 'data-action': 'revoke', text: 'Revoke' });
     const row = h('tr', { class: 'grant' },
       h('td', { text: appNames.get(g.client_id) || g.client_id }),
-      h('td', { text: g.kind === 'sign' ? 'Sign without asking' : g.kind }),
-      h('td', { class: 'time-left' }),
+      h('td', { 'data-label': 'May', text: g.kind === 'sign' ? 'Sign without asking' : g.kind }),
+      h('td', { class: 'time-left', 'data-label': 'Time left' }),
       h('td', { class: 'actions-cell' }, revoke));
     revoke.addEventListener('click', async () => {
       revoke.disabled = true;
@@ -96,7 +97,7 @@ export async function render(ctx) {
         notify('Revoked. The app will ask again next time.');
         row.remove();
       } catch (err) {
-        showError(err);
+        inlineError(revoke, err);
         revoke.disabled = false;
       }
       loadGrants().catch(showError);

@@ -5,7 +5,7 @@
 
 import { api, saveBlob } from '../api.js';
 import { h, section, pageTitle, empty, busy } from '../dom.js';
-import { showError } from '../alerts.js';
+import { inlineError } from '../errors.js';
 import * as fmt from '../format.js';
 
 function jsonBlob(value) {
@@ -66,18 +66,18 @@ export async function render(ctx) {
           const full = one.apps.find((x) => x.client_id === app.client_id);
           if (full) saveBlob(jsonBlob(full), `holdfast-${fileSafe(app.app_name || app.client_id)}-backup.json`);
         } catch (err) {
-          showError(err);
+          inlineError(save, err);
         }
       }));
       const what = app.summary ? countsText(app.summary) : 'Stored as the app wrote it';
       return h('tr', { class: 'backup', 'data-client-id': app.client_id },
         h('th', { scope: 'row' }, h('strong', { text: app.app_name || app.client_id }),
           h('div', { class: 'muted', text: app.label })),
-        h('td', { text: what }),
-        h('td', { text: fmt.when(app.created_ms) }),
+        h('td', { 'data-label': 'What it holds', text: what }),
+        h('td', { 'data-label': 'Backed up', text: fmt.when(app.created_ms) }),
         h('td', { class: 'actions-cell' }, save));
     });
-    body.replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'table' },
+    body.replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'table listy' },
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col', text: 'App' }), h('th', { scope: 'col', text: 'What it holds' }),
         h('th', { scope: 'col', text: 'Backed up' }), h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Actions' })))),
@@ -90,7 +90,7 @@ export async function render(ctx) {
       const full = await api.get('/backups/export');
       saveBlob(jsonBlob(full), `holdfast-export-${new Date().toISOString().slice(0, 10)}.json`);
     } catch (err) {
-      showError(err);
+      inlineError(all, err);
     }
   }));
 
