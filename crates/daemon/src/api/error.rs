@@ -188,7 +188,7 @@ impl From<holdfast_core::vaults::VaultError> for ApiError {
         let m = e.to_string();
         match e {
             E::NotFound | E::FileNotFound | E::VersionNotFound => Self::not_found(m),
-            E::NameTaken | E::NoConflict => Self::new(StatusCode::CONFLICT, m),
+            E::NameTaken | E::NoConflict | E::PathTaken => Self::new(StatusCode::CONFLICT, m),
             E::VaultLocked | E::ReadOnly => Self::forbidden(m),
             E::WrongPassword => Self::forbidden(m),
             E::Invalid(_) => Self::bad_request(m),
