@@ -1,8 +1,10 @@
 // Conflicts a person can decide. Needs HOLDFAST_VAULT: a vault whose
-// folder and the web both changed a.txt, b.txt and c.txt (three conflicts).
+// folder and the web both changed a.txt, b.txt, c.txt and d.png (four
+// conflicts).
 // Checks the counts on Home, the vault card and the folder panel; the two
 // sides named for what they are, with a text diff; keeps this computer's
-// side of a.txt, the web's side of b.txt and both sides of c.txt; then the
+// side of a.txt and d.png (shown as thumbnails), the web's side of b.txt
+// and both sides of c.txt; then the
 // paused sync state with its Resume button.
 import { base, ticket, run, step, audit } from "./browser.mjs";
 
@@ -18,8 +20,8 @@ await run("conflicts", { width: 1280, height: 800 }, async ({ page, shot, api })
   await page.goto(`${base}/?bootstrap=${encodeURIComponent(ticket)}#/home`);
   const home = page.locator(".home-conflicts");
   await home.waitFor();
-  expect(await home.getAttribute("data-count") === "3", `home says ${await home.getAttribute("data-count")}`);
-  expect((await home.innerText()).includes("3 conflicts to decide"), await home.innerText());
+  expect(await home.getAttribute("data-count") === "4", `home says ${await home.getAttribute("data-count")}`);
+  expect((await home.innerText()).includes("4 conflicts to decide"), await home.innerText());
   expect(await home.locator(`a[href="#/vaults/${vault}"]`).count() === 1, "no link to the vault");
   await shot("conflicts-home");
 
@@ -27,15 +29,15 @@ await run("conflicts", { width: 1280, height: 800 }, async ({ page, shot, api })
   await page.goto(`${base}/#/vaults`);
   const badge = page.locator(`li.vault[data-id="${vault}"] a.conflict-count`);
   await badge.waitFor();
-  expect((await badge.innerText()).includes("3 conflicts"), await badge.innerText());
+  expect((await badge.innerText()).includes("4 conflicts"), await badge.innerText());
   await shot("conflicts-vaults");
   await badge.click();
 
-  step("the vault shows three conflicts with both sides named");
+  step("the vault shows four conflicts with both sides named");
   await page.waitForURL(`**/#/vaults/${vault}`);
   const rows = page.locator("tr.conflict-row");
-  await rows.nth(2).waitFor();
-  expect(await rows.count() === 3, `${await rows.count()} conflict rows`);
+  await rows.nth(3).waitFor();
+  expect(await rows.count() === 4, `${await rows.count()} conflict rows`);
   const rowOf = (path) => page.locator(`tr.conflict-row[data-path="${path}"]`);
   const a = rowOf("/a.txt");
   await a.locator('li.head[data-side="folder"] h4').waitFor();
@@ -51,10 +53,19 @@ await run("conflicts", { width: 1280, height: 800 }, async ({ page, shot, api })
   expect((await a.locator(".diff").innerText()).includes("Line 21, as changed on the web"), "the web's line in the diff");
   expect(await a.locator(".diff .fold").count() > 0, "unchanged lines are folded");
 
+  step("pictures are shown side by side");
+  const d = rowOf("/d.png");
+  await d.locator(".thumbs img").nth(1).waitFor();
+  await page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('tr.conflict-row[data-path="/d.png"] .thumbs img')];
+    return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth === 48);
+  });
+  expect(await d.locator(".diff").count() === 0, "a diff of pictures");
+
   step("the folder panel counts them and is not 'Up to date'");
   const state = page.locator(".sync-state");
   await page.locator('.sync-state[data-state="conflict"]').waitFor();
-  expect((await state.innerText()).includes("3 conflicts to decide"), await state.innerText());
+  expect((await state.innerText()).includes("4 conflicts to decide"), await state.innerText());
   expect(await page.locator(".conflict-notice").count() === 1, "no conflict notice in the folder panel");
   await audit(page, "conflict");
   await page.setViewportSize({ width: 1280, height: 800 });
@@ -65,6 +76,13 @@ await run("conflicts", { width: 1280, height: 800 }, async ({ page, shot, api })
   await a.waitFor({ state: "detached" });
   let f = await file("/a.txt");
   expect(f.content_hash === mine && f.conflicts.length === 0, `a.txt: ${JSON.stringify(f)}`);
+
+  step("keep this computer's side of d.png");
+  const dMine = await d.locator('li.head[data-side="folder"]').getAttribute("data-hash");
+  await d.locator('li.head[data-side="folder"] button[data-action="keep"]').click();
+  await d.waitFor({ state: "detached" });
+  f = await file("/d.png");
+  expect(f.content_hash === dMine && f.conflicts.length === 0, `d.png: ${JSON.stringify(f)}`);
 
   step("keep the web's side of b.txt");
   const b = rowOf("/b.txt");
