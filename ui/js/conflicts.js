@@ -209,7 +209,12 @@ async function preview(box, vid, path, a, b, la, lb) {
     const thumb = (bytes, label) => {
       const url = URL.createObjectURL(new Blob([bytes]));
       urls.push(url);
-      return h('figure', { class: 'thumb' }, h('img', { src: url, alt: `${label}: ${fmt.baseName(path)}` }),
+      // Once drawn, the picture no longer needs its URL.
+      const img = h('img', { src: url, alt: `${label}: ${fmt.baseName(path)}` });
+      const done = () => URL.revokeObjectURL(url);
+      img.addEventListener('load', done, { once: true });
+      img.addEventListener('error', done, { once: true });
+      return h('figure', { class: 'thumb' }, img,
         h('figcaption', { class: 'small', text: label }));
     };
     box.replaceChildren(h('div', { class: 'thumbs' }, thumb(x, la), thumb(y, lb)));
