@@ -118,6 +118,16 @@ await run("conflicts", { width: 1280, height: 800 }, async ({ page, shot, api })
   await paused.waitFor();
   expect((await paused.innerText()).includes("Sync is paused"), await paused.innerText());
   await page.locator('.sync-state[data-state="paused"]').waitFor();
+  // A change from the web waits for the folder, and the panel says so
+  // (with what else waits: write-back may not have caught up on the
+  // choices above before the pause).
+  const before = (await (await api(`/vaults/${vault}/scan-status`)).json()).pending;
+  const up = await api(`/vaults/${vault}/upload/e.txt`, { method: "POST", body: "written while paused" });
+  expect(up.ok, `upload: ${up.status}`);
+  const n = before + 1;
+  const words = n === 1 ? "1 change from the vault waits" : `${n} changes from the vault wait`;
+  await page.waitForFunction((w) => document.querySelector(".callout.sync-paused")?.textContent.includes(w), words);
+  expect((await page.locator(".sync-state").innerText()).startsWith(`Paused: ${n} change`), await page.locator(".sync-state").innerText());
   await audit(page, "sync-paused");
   await page.setViewportSize({ width: 1280, height: 800 });
   await paused.locator('button[data-action="resume-sync"]').click();

@@ -161,6 +161,35 @@ async fn keep_both_keeps_the_other_side_under_a_new_name() {
         b"my local edit"
     );
 
+    // Paused once all agree, nothing waits; a change from the web then
+    // waits for the folder, and scan-status counts it.
+    let pending = || async {
+        let s = get(&d, &t, &format!("/vaults/{vid}/scan-status")).await;
+        s["pending"].as_u64().unwrap()
+    };
+    eventually("write-back caught up", || async {
+        let s = get(&d, &t, &format!("/vaults/{vid}/scan-status")).await;
+        (s["active"] == false && s["pending"] == 0).then_some(())
+    })
+    .await;
+    let resp = d
+        .patch_auth(&format!("/vaults/{vid}"), &t, json!({"sync_paused": true}))
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(pending().await, 0);
+    assert_eq!(d.upload(&t, &vid, "/new.txt", b"new").await.status(), 200);
+    assert_eq!(pending().await, 1);
+    let resp = d
+        .patch_auth(&format!("/vaults/{vid}"), &t, json!({"sync_paused": false}))
+        .await;
+    assert_eq!(resp.status(), 200);
+    eventually("new.txt written once resumed", || async {
+        std::fs::read(root.join("new.txt"))
+            .ok()
+            .filter(|b| b == b"new")
+    })
+    .await;
+
     // No conflict left: keep-both again answers 409.
     assert_error(
         d.post_auth(

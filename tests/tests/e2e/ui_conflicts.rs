@@ -131,6 +131,13 @@ async fn browser_decides_conflicts_and_shows_the_paused_state() {
         })
     })
     .await;
+    // What waited while paused is written once resumed.
+    eventually("e.txt written after resuming", || async {
+        std::fs::read(root.join("e.txt"))
+            .ok()
+            .filter(|b| b == b"written while paused")
+    })
+    .await;
     eventually("the copy's content", || async {
         std::fs::read(root.join(&copy)).ok().filter(|b| b == &web)
     })

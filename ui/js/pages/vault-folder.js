@@ -158,8 +158,9 @@ export function folderPanel(vaultId, onChanged) {
       const waiting = last ? last.pending : null;
       parts.push(h('div', { class: 'callout sync-paused', role: 'status' },
         h('p', {}, h('strong', { text: 'Sync is paused. ' }),
-          waiting ? `${waiting} ${waiting === 1 ? 'change waits' : 'changes wait'} to be taken in or written to the folder.`
-            : 'Edits in the folder and in the vault wait here until you resume; nothing is lost.'),
+          waiting ? `${waiting} ${waiting === 1 ? 'change' : 'changes'} from the vault ${waiting === 1 ? 'waits' : 'wait'} to be written to the folder. `
+            : 'Nothing from the vault waits for the folder. ',
+          'Edits made in the folder meanwhile are taken in when you resume; nothing is lost.'),
         h('div', { class: 'actions' }, resume)));
     }
     const n = vault.conflict_count || 0;
