@@ -201,10 +201,11 @@ export function folderPanel(vaultId, onChanged) {
     status.replaceChildren(facts([
       ['Status', h('span', { class: ['sync-state', (s.paused || conflicts) && 'attention'], 'data-state': s.paused ? 'paused' : (conflicts ? 'conflict' : (s.active ? 'working' : 'ok')), text: state })],
       ['Conflicts', conflicts ? conflictText(conflicts) : undefined],
-      ['Watching', s.watching ? 'Yes, changes are picked up at once' : 'No, the folder is checked now and then'],
-      ['Files seen', String(s.walked)],
-      ['Taken in', `${s.ingested} changes (${fmt.bytes(s.bytes_ingested)})`],
-      ['Written back', String(s.written_back)],
+      // While paused nothing runs: no counters to show.
+      ['Watching', s.paused ? undefined : (s.watching ? 'Yes, changes are picked up at once' : 'No, the folder is checked now and then')],
+      ['Files seen', s.paused ? undefined : String(s.walked)],
+      ['Taken in', s.paused ? undefined : `${s.ingested} changes (${fmt.bytes(s.bytes_ingested)})`],
+      ['Written back', s.paused ? undefined : String(s.written_back)],
       ['Problems', s.errors ? `${s.errors}${s.last_error ? `: ${s.last_error}` : ''}` : undefined],
       ['Last full scan', s.last_scan_finished_ms ? fmt.ago(s.last_scan_finished_ms) : (s.last_scan_started_ms ? 'In progress' : undefined)],
     ]));
