@@ -1,12 +1,13 @@
 // Home: daemon status, the identity (create, unlock, lock) and what waits.
 
 import { api } from '../api.js';
-import { h, fill, section, pageTitle, facts, busy } from '../dom.js';
+import { h, fill, section, pageTitle, facts, busy, skeleton } from '../dom.js';
 import { showError, notify } from '../alerts.js';
 import * as fmt from '../format.js';
 import { unlockForm } from '../unlock-form.js';
 import { createIdentity } from '../identity-create.js';
 import { inlineError } from '../errors.js';
+import { conflictText } from '../conflicts.js';
 
 export async function render(ctx) {
   pageTitle(ctx.view, 'Home');
@@ -24,7 +25,7 @@ export async function render(ctx) {
   ctx.every(tickUptime, 1000);
 
   const statusBody = h('div');
-  const waitingBody = h('div');
+  const waitingBody = h('div', {}, skeleton(2, 'Loading what waits for you…'));
   const identityBody = h('div');
   statusCard.append(statusBody);
   waitingCard.append(waitingBody);
@@ -48,14 +49,29 @@ export async function render(ctx) {
     ]));
     const n = status.pending_approvals;
     const total = vaults.reduce((sum, v) => sum + v.byte_count, 0);
+    const conflicted = vaults.filter((v) => v.conflict_count > 0);
+    const conflicts = conflicted.reduce((sum, v) => sum + v.conflict_count, 0);
     fill(waitingBody,
-      h('p', { class: n ? 'big attention' : 'big' },
-        n ? `${n} ${n === 1 ? 'request' : 'requests'} from apps` : 'Nothing waiting for you.'),
+      n ? h('p', { class: 'big attention', text: `${n} ${n === 1 ? 'request' : 'requests'} from apps` }) : null,
       n ? h('p', {}, h('a', { href: '#/approvals', class: 'button primary', text: 'Review requests' })) : null,
+      conflicts ? conflictsWaiting(conflicted, conflicts) : null,
+      !n && !conflicts ? h('p', { class: 'big', text: 'Nothing waiting for you.' }) : null,
       h('p', { class: 'muted' },
         `${vaults.length} ${vaults.length === 1 ? 'vault' : 'vaults'}, ${fmt.bytes(total)} in all. `,
         h('a', { href: '#/vaults', text: 'Open vaults' })),
     );
+  }
+
+  /** Files changed in two places: how many, and a link to each vault. */
+  function conflictsWaiting(conflicted, total) {
+    const one = conflicted.length === 1 ? conflicted[0] : null;
+    return h('div', { class: 'home-conflicts', 'data-count': String(total) },
+      h('p', { class: 'big attention', text: `${conflictText(total)} to decide` }),
+      h('p', { class: 'muted', text: total === 1 ? 'A file was changed in two places at once.' : 'Files were changed in two places at once.' }),
+      one
+        ? h('p', {}, h('a', { href: `#/vaults/${encodeURIComponent(one.id)}`, class: 'button primary', text: `Decide in ${one.name}` }))
+        : h('ul', { class: 'conflict-vaults' }, conflicted.map((v) => h('li', {},
+          h('a', { href: `#/vaults/${encodeURIComponent(v.id)}`, text: v.name }), ` · ${conflictText(v.conflict_count)}`))));
   }
 
   async function loadIdentity() {
@@ -110,7 +126,8 @@ export async function render(ctx) {
   }
 
   ctx.subscribe(['identity_state'], () => loadIdentity().catch(showError));
-  ctx.subscribe(['approval_requested', 'approval_resolved', 'vault_created', 'vault_deleted'],
+  ctx.subscribe(['approval_requested', 'approval_resolved', 'vault_created', 'vault_deleted',
+    'vault_changed', 'file_conflict', 'file_updated', 'file_deleted'],
     () => loadStatus().catch(() => {}));
   await Promise.all([loadStatus(), loadIdentity()]);
 }

@@ -18,6 +18,7 @@ import { deletedList } from './vault-deleted.js';
 import { storageChart } from './vault-chart.js';
 import { renameDialog, newFolderDialog } from './vault-rename.js';
 import { settingsForm } from './vault-settings.js';
+import { conflictRow as conflictPanelRow } from '../conflicts.js';
 
 const PARALLEL_DELETES = 4;
 
@@ -311,29 +312,9 @@ export async function render(ctx) {
     });
   }
 
-  // A file edited in two places has several heads: pick the one to keep.
+  // A file edited in two places has several heads: see conflicts.js.
   function conflictRow(f) {
-    const heads = [f.content_hash, ...f.conflicts.filter((c) => c !== f.content_hash)];
-    const list = h('ul', { class: 'heads' }, heads.map((hash, i) => {
-      const keep = h('button', { type: 'button', class: 'primary', 'data-action': 'keep', text: 'Keep this one' });
-      const look = h('button', { type: 'button', text: 'Download' });
-      keep.addEventListener('click', () => busy(keep, async () => {
-        try {
-          await api.post(`/vaults/${vid}/resolve-conflict${encodePath(f.path)}`, { content_hash: hash });
-          notify(`Kept one version of ${fmt.baseName(f.path)}; the others stay in its history.`);
-          await loadFiles();
-        } catch (err) {
-          showError(err);
-        }
-      }));
-      look.addEventListener('click', () => download(`/vaults/${vid}/version${encodePath(f.path)}`,
-        fmt.baseName(f.path), { content_hash: hash }).catch(showError));
-      const label = i === 0 ? `This version (${fmt.bytes(f.size)}, ${fmt.when(f.modified_ms)})` : 'The other version';
-      return h('li', { class: 'head', 'data-hash': hash },
-        h('span', {}, label, ' ', h('code', { class: 'muted', title: hash, text: fmt.shortHash(hash) })), look, keep);
-    }));
-    return h('tr', { class: 'conflict-row', 'data-path': f.path },
-      h('td', { colSpan: 4 }, h('p', { text: 'This file was changed in two places at once. Keep one version:' }), list));
+    return conflictPanelRow({ vaultId: id, file: f, columns: 5, onResolved: () => reload().catch(showError) });
   }
 
   // ---- Live updates -------------------------------------------------------

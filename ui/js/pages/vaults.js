@@ -2,9 +2,10 @@
 // to create one.
 
 import { api } from '../api.js';
-import { h, field, section, pageTitle, empty, busy } from '../dom.js';
+import { h, field, section, pageTitle, empty, busy, skeleton } from '../dom.js';
 import { showError, notify } from '../alerts.js';
 import * as fmt from '../format.js';
+import { conflictBadge } from '../conflicts.js';
 
 const KEY_STATES = {
   available: ['Open', 'ok'],
@@ -55,6 +56,8 @@ export async function render(ctx) {
   pageTitle(ctx.view, 'Vaults');
   const list = h('ul', { class: 'vault-list' });
   const none = empty('No vaults yet. Create one below to keep files safe and versioned.');
+  none.hidden = true;
+  list.append(h('li', {}, skeleton(3, 'Loading your vaults…')));
   ctx.view.append(section('Your vaults', list, none), section('New vault', createForm()));
 
   async function load() {
@@ -73,7 +76,8 @@ export async function render(ctx) {
       h('div', { class: 'vault-head' },
         h('h3', {}, h('a', { href: `#/vaults/${v.id}`, text: v.name })),
         keyBadge(v)),
-      h('p', { class: 'muted', text: `${v.file_count} ${v.file_count === 1 ? 'file' : 'files'}` }),
+      h('p', { class: 'muted' }, `${v.file_count} ${v.file_count === 1 ? 'file' : 'files'}`,
+        v.conflict_count ? ' · ' : null, conflictBadge(v.conflict_count, `#/vaults/${encodeURIComponent(v.id)}`)),
       quotaBar(v),
       flags.length ? h('p', { class: 'muted small', text: flags.join(' · ') }) : null);
   }
@@ -104,6 +108,6 @@ export async function render(ctx) {
     return form;
   }
 
-  ctx.subscribe(['vault_created', 'vault_changed', 'vault_deleted', 'file_updated', 'file_deleted'], () => load().catch(() => {}));
+  ctx.subscribe(['vault_created', 'vault_changed', 'vault_deleted', 'file_updated', 'file_deleted', 'file_conflict'], () => load().catch(() => {}));
   await load();
 }

@@ -283,15 +283,31 @@ impl FolderSync {
         Ok(v)
     }
 
-    /// Scanner progress for `scan-status`.
-    pub fn status(&self, vault: &Vault) -> ScanReport {
-        match self.workers().get(&vault.id) {
-            Some(w) => w.status.report(vault.folder.clone()),
-            None => ScanReport {
-                folder: vault.folder.clone(),
-                paused: vault.sync_paused,
-                ..ScanReport::default()
-            },
+    /// Scanner progress for `scan-status`. While sync is paused (no
+    /// worker), `pending` counts the vault's changes waiting to be written
+    /// into the folder.
+    pub async fn status(&self, vault: &Vault) -> ScanReport {
+        let running = self
+            .workers()
+            .get(&vault.id)
+            .map(|w| w.status.report(vault.folder.clone()));
+        match running {
+            Some(report) => report,
+            None => {
+                let pending = if vault.sync_paused && vault.folder.is_some() {
+                    status::waiting_for_folder(&self.inner.catalog, &vault.id)
+                        .await
+                        .unwrap_or(0)
+                } else {
+                    0
+                };
+                ScanReport {
+                    folder: vault.folder.clone(),
+                    paused: vault.sync_paused,
+                    pending,
+                    ..ScanReport::default()
+                }
+            }
         }
     }
 }

@@ -91,7 +91,12 @@ pub(super) async fn apply(
         Action::IngestDelete(parent) => {
             let v = ctx
                 .vaults
-                .delete_onto(&ctx.vault_id, path, Parents::Only(vec![parent]))
+                .delete_from(
+                    &ctx.vault_id,
+                    path,
+                    Parents::Only(vec![parent]),
+                    crate::vaults::origin::FOLDER,
+                )
                 .await?;
             ctx.announce("file_deleted", &v);
             Ok((Outcome::Ingested(0), put(&v.id, None)))
@@ -113,7 +118,13 @@ pub(super) async fn apply(
                 let file = StableFile::open(target.clone(), disk).await?;
                 match ctx
                     .vaults
-                    .upload_onto(&ctx.vault_id, path, file, parents.clone())
+                    .upload_from(
+                        &ctx.vault_id,
+                        path,
+                        file,
+                        parents.clone(),
+                        crate::vaults::origin::FOLDER,
+                    )
                     .await
                 {
                     Err(VaultError::Io(e)) if stable::is_changed(&e) && tries < TORN_RETRIES => {
@@ -242,6 +253,7 @@ mod tests {
             content_hash: String::new(),
             size: 1,
             blocks: Vec::new(),
+            origin: None,
             block_sizes: Vec::new(),
             parents: Vec::new(),
             deleted,

@@ -50,7 +50,8 @@ pub struct ScanReport {
     /// Local edits that raced another change and became conflicts.
     pub conflicts: u64,
     pub errors: u64,
-    /// Changed paths waiting to be processed.
+    /// Changed paths waiting to be processed; while paused, the vault's
+    /// changes waiting to be written into the folder.
     pub pending: u64,
     /// Full scans completed since start.
     pub scans: u64,
@@ -92,4 +93,32 @@ impl ScanStatus {
                 .clone(),
         }
     }
+}
+
+/// Paths whose head the folder does not hold yet (the vault changed since
+/// they last agreed): what write-back will do once sync resumes. Conflicted
+/// paths wait for a choice instead, and tombstones the folder never held
+/// need nothing. Local edits made meanwhile are only seen by the next scan.
+pub(super) async fn waiting_for_folder(
+    catalog: &crate::catalog::Catalog,
+    vault_id: &str,
+) -> crate::catalog::Result<u64> {
+    let vid = vault_id.to_owned();
+    let n: i64 = catalog
+        .read(move |c| {
+            c.query_row(
+                "SELECT COUNT(DISTINCT h.path) FROM heads h JOIN versions x ON x.id = h.version_id
+                 WHERE h.vault_id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM folder_files f WHERE f.vault_id = h.vault_id
+                                   AND f.path = h.path AND f.version_id = h.version_id)
+                   AND NOT EXISTS (SELECT 1 FROM heads o WHERE o.vault_id = h.vault_id
+                                   AND o.path = h.path AND o.version_id != h.version_id)
+                   AND (x.deleted = 0 OR EXISTS (SELECT 1 FROM folder_files f
+                        WHERE f.vault_id = h.vault_id AND f.path = h.path AND f.present = 1))",
+                [vid],
+                |r| r.get(0),
+            )
+        })
+        .await?;
+    Ok(n as u64)
 }

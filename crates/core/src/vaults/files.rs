@@ -34,10 +34,28 @@ pub struct FileVersion {
     pub parents: Vec<String>,
     pub deleted: bool,
     pub created_ms: i64,
+    /// Where this version came from (see [`origin`]); `None` for versions
+    /// recorded before origins were kept.
+    pub origin: Option<String>,
 }
 
-pub(super) const COLUMNS: &str =
-    "id, vault_id, path, content_hash, size, blocks, block_sizes, parents, deleted, created_ms";
+/// Values of [`FileVersion::origin`].
+pub mod origin {
+    /// Taken in from the vault's folder on this computer.
+    pub const FOLDER: &str = "folder";
+    /// Uploaded or deleted over the API (web UI, apps, S3).
+    pub const UPLOAD: &str = "upload";
+    /// An earlier version made current again.
+    pub const RESTORE: &str = "restore";
+    /// The side picked to resolve a conflict.
+    pub const RESOLVE: &str = "resolve";
+    /// The other side of a conflict, kept under a new name.
+    pub const KEEP_BOTH: &str = "keep_both";
+    /// Moved or renamed over the API (both the new path and the tombstone).
+    pub const MOVE: &str = "move";
+}
+
+pub(super) const COLUMNS: &str = "id, vault_id, path, content_hash, size, blocks, block_sizes, parents, deleted, created_ms, origin";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileVersion> {
     let blocks: Vec<u8> = r.get(5)?;
@@ -52,6 +70,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileVersion> {
         parents: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
         deleted: r.get(8)?,
         created_ms: r.get(9)?,
+        origin: r.get(10)?,
     })
 }
 
@@ -130,6 +149,8 @@ pub(super) struct NewVersion {
     /// Plaintext size of each block.
     pub sizes: Vec<u64>,
     pub deleted: bool,
+    /// Where it came from (see [`origin`]).
+    pub origin: &'static str,
 }
 
 /// A version id: random, 128 bits.
@@ -216,6 +237,20 @@ impl Vaults {
         path: &str,
         body: R,
         parents: Parents,
+    ) -> Result<FileVersion, VaultError> {
+        self.upload_from(vault_id, path, body, parents, origin::UPLOAD)
+            .await
+    }
+
+    /// [`Vaults::upload_onto`], recording where the version came from
+    /// (one of [`origin`]).
+    pub async fn upload_from<R: AsyncRead + Unpin>(
+        &self,
+        vault_id: &str,
+        path: &str,
+        body: R,
+        parents: Parents,
+        from: &'static str,
     ) -> Result<FileVersion, VaultError> {
         let vault = self.writable(vault_id).await?;
         let keys = self.keys(vault_id).await?;
@@ -316,6 +351,7 @@ impl Vaults {
             ids,
             sizes,
             deleted: false,
+            origin: from,
         };
         let committed = self
             .commit_staged(
@@ -557,6 +593,18 @@ impl Vaults {
         path: &str,
         parents: Parents,
     ) -> Result<FileVersion, VaultError> {
+        self.delete_from(vault_id, path, parents, origin::UPLOAD)
+            .await
+    }
+
+    /// [`Vaults::delete_onto`], recording where the deletion came from.
+    pub async fn delete_from(
+        &self,
+        vault_id: &str,
+        path: &str,
+        parents: Parents,
+        from: &'static str,
+    ) -> Result<FileVersion, VaultError> {
         self.writable(vault_id).await?;
         let head = self.live(vault_id, path).await?;
         let tombstone = NewVersion {
@@ -565,6 +613,7 @@ impl Vaults {
             ids: Vec::new(),
             sizes: Vec::new(),
             deleted: true,
+            origin: from,
         };
         self.commit(vault_id, path, tombstone, parents, None).await
     }
@@ -601,6 +650,7 @@ impl Vaults {
             size: old.size,
             sizes: old.block_sizes,
             deleted: false,
+            origin: origin::RESTORE,
         };
         self.commit(vault_id, path, new, Parents::Heads, vault.hard_quota)
             .await

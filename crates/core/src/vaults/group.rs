@@ -145,6 +145,40 @@ impl Vaults {
     }
 }
 
+impl Vaults {
+    /// Record several versions whose blocks are already stored in one
+    /// catalog transaction: all of them, or (on an error or a quota
+    /// refusal) none. Answers their ids in order, or the quota broken.
+    pub(super) async fn commit_together(&self, mut jobs: Vec<Job>) -> Answer2 {
+        let rows: Vec<Row> = jobs.iter_mut().map(Row::from).collect();
+        let done = self
+            .catalog
+            .write(move |c| {
+                let mut tx = c.transaction()?;
+                let mut ids = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let sp = tx.savepoint()?;
+                    match row.insert(&sp)? {
+                        Ok(id) => {
+                            sp.commit()?;
+                            ids.push(id);
+                        }
+                        // Dropping `tx` rolls everything back.
+                        Err(quota) => return Ok(Err(quota)),
+                    }
+                }
+                tx.commit()?;
+                Ok(Ok(ids))
+            })
+            .await;
+        drop(jobs);
+        Ok(done?)
+    }
+}
+
+/// What [`Vaults::commit_together`] answers.
+pub(super) type Answer2 = Result<Result<Vec<String>, (u64, u64)>, VaultError>;
+
 /// One version's catalog change, ready for the writer thread.
 pub(super) struct Row {
     id: String,
@@ -155,6 +189,7 @@ pub(super) struct Row {
     blob: Vec<u8>,
     sizes: String,
     deleted: bool,
+    origin: &'static str,
     parents: Parents,
     quota: Option<u64>,
 }
@@ -171,6 +206,7 @@ impl From<&mut Job> for Row {
             blob: new.ids.iter().flat_map(|b| b.0).collect(),
             sizes: serde_json::to_string(&new.sizes).expect("numbers serialise"),
             deleted: new.deleted,
+            origin: new.origin,
             parents: std::mem::replace(&mut j.parents, Parents::Heads),
             quota: j.quota,
         }
@@ -195,6 +231,7 @@ impl Row {
             blob,
             sizes,
             deleted,
+            origin,
             parents,
             quota,
         } = self;
@@ -222,7 +259,7 @@ impl Row {
             Parents::Only(ids) => ids,
         };
         tx.prepare_cached(&format!(
-            "INSERT INTO versions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            "INSERT INTO versions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         ))?
         .execute(rusqlite::params![
             id,
@@ -234,7 +271,8 @@ impl Row {
             sizes,
             serde_json::to_string(&parents).expect("strings serialise"),
             deleted,
-            now_ms()
+            now_ms(),
+            origin
         ])?;
         for parent in &parents {
             tx.prepare_cached(

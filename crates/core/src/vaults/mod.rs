@@ -26,7 +26,7 @@ use crate::store::blocks::BlockError;
 use crate::store::seal::ChunkKeys;
 use crate::time::now_ms;
 
-pub use files::{FileVersion, Parents, ReadPlan};
+pub use files::{FileVersion, Parents, ReadPlan, origin};
 pub use gc::GcReport;
 pub use moves::Moved;
 pub use stats::{Analytics, Consumer, DayUsage, TypeUsage};
@@ -46,6 +46,8 @@ pub struct Vault {
     /// Bytes of the live (head, not deleted) files.
     pub byte_count: u64,
     pub file_count: u64,
+    /// Live files with more than one head (a conflict waiting for a choice).
+    pub conflict_count: u64,
     /// The local folder this vault mirrors, if any.
     pub folder: Option<String>,
     /// Role flag: refuse every change (uploads, deletes, restores, folder
@@ -356,16 +358,22 @@ impl Vaults {
     }
 }
 
-/// The query behind `Vault`s; without `counts`, byte and file counts
-/// (a pass over the vault's files) are left 0.
+/// The query behind `Vault`s; without `counts`, byte, file and conflict
+/// counts (a pass over the vault's heads) are left 0. A conflict is a path
+/// with a live head and another head: the `EXISTS` is a lookup in the
+/// `heads` primary key, so counting adds no pass of its own.
 fn select_vaults(counts: bool, tail: &str) -> String {
     let counts = if counts {
         "(SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
           WHERE h.vault_id = v.id AND x.deleted = 0),
          (SELECT COUNT(DISTINCT h.path) FROM heads h JOIN versions x ON x.id = h.version_id
-          WHERE h.vault_id = v.id AND x.deleted = 0)"
+          WHERE h.vault_id = v.id AND x.deleted = 0),
+         (SELECT COUNT(DISTINCT h.path) FROM heads h JOIN versions x ON x.id = h.version_id
+          WHERE h.vault_id = v.id AND x.deleted = 0 AND EXISTS (
+            SELECT 1 FROM heads o WHERE o.vault_id = h.vault_id AND o.path = h.path
+              AND o.version_id != h.version_id))"
     } else {
-        "0, 0"
+        "0, 0, 0"
     };
     format!(
         "SELECT v.id, v.name, v.rf_target, v.hard_quota, v.created_ms, v.retention_days,
@@ -389,6 +397,7 @@ fn vault_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vault> {
         sync_paused: r.get(10)?,
         byte_count: r.get::<_, i64>(11)? as u64,
         file_count: r.get::<_, i64>(12)? as u64,
+        conflict_count: r.get::<_, i64>(13)? as u64,
     })
 }
 

@@ -59,6 +59,7 @@ impl Vaults {
             size: src.size,
             sizes: src.block_sizes.clone(),
             deleted: false,
+            origin: super::files::origin::MOVE,
         };
         let tombstone = NewVersion {
             content_hash: src.content_hash.clone(),
@@ -66,6 +67,7 @@ impl Vaults {
             ids: Vec::new(),
             sizes: Vec::new(),
             deleted: true,
+            origin: super::files::origin::MOVE,
         };
         let job = |path: &str, new: NewVersion| Job {
             vault_id: vault_id.to_owned(),

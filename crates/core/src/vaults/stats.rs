@@ -203,16 +203,204 @@ impl Vaults {
             size: winner.size,
             sizes: winner.block_sizes,
             deleted: winner.deleted,
+            origin: super::files::origin::RESOLVE,
         };
         // Picking a side never fails for quota: both are already stored.
         self.commit(vault_id, path, new, super::files::Parents::Heads, None)
             .await
     }
+
+    /// Resolve a conflict to `content_hash` and keep the other side too,
+    /// under `copy_path` (or, with `None`, a name next to the original
+    /// that says where it came from, see [`conflict_copy_path`]). One
+    /// catalog transaction records both; the copy reuses the other side's
+    /// blocks. Answers (the resolved head, the copy).
+    pub async fn resolve_keep_both(
+        &self,
+        vault_id: &str,
+        path: &str,
+        content_hash: &str,
+        copy_path: Option<&str>,
+    ) -> Result<(FileVersion, FileVersion), VaultError> {
+        let vault = self.writable(vault_id).await?;
+        let heads = self.heads(vault_id, path).await?;
+        if heads.is_empty() {
+            return Err(VaultError::FileNotFound);
+        }
+        if heads.len() < 2 {
+            return Err(VaultError::NoConflict);
+        }
+        let winner = heads
+            .iter()
+            .find(|h| h.content_hash == content_hash)
+            .ok_or(VaultError::VersionNotFound)?
+            .clone();
+        // The other side: the newest live head with other content.
+        let other = heads
+            .iter()
+            .find(|h| !h.deleted && h.content_hash != winner.content_hash)
+            .ok_or_else(|| {
+                VaultError::Invalid("the other side is a deletion: there is nothing to keep".into())
+            })?
+            .clone();
+        let copy = match copy_path {
+            Some(p) => {
+                if p == path {
+                    return Err(VaultError::Invalid(
+                        "keep_both_as must differ from the file's own path".into(),
+                    ));
+                }
+                if self.is_live(vault_id, p).await? {
+                    return Err(VaultError::TargetExists);
+                }
+                p.to_owned()
+            }
+            None => {
+                let mut n = 1;
+                loop {
+                    let p = conflict_copy_path(path, &other, n);
+                    if !self.is_live(vault_id, &p).await? {
+                        break p;
+                    }
+                    n += 1;
+                    if n > 100 {
+                        return Err(VaultError::TargetExists);
+                    }
+                }
+            }
+        };
+        let version = |v: &FileVersion, from| -> Result<super::files::NewVersion, VaultError> {
+            Ok(super::files::NewVersion {
+                ids: v.block_ids()?,
+                content_hash: v.content_hash.clone(),
+                size: v.size,
+                sizes: v.block_sizes.clone(),
+                deleted: v.deleted,
+                origin: from,
+            })
+        };
+        let job = |p: &str, new, quota| super::group::Job {
+            vault_id: vault_id.to_owned(),
+            path: p.to_owned(),
+            new,
+            parents: super::files::Parents::Heads,
+            quota,
+            staged: Vec::new(),
+            pins: None,
+        };
+        let jobs = vec![
+            job(path, version(&winner, super::files::origin::RESOLVE)?, None),
+            // The copy adds a live file: it must fit the quota.
+            job(
+                &copy,
+                version(&other, super::files::origin::KEEP_BOTH)?,
+                vault.hard_quota,
+            ),
+        ];
+        match self.commit_together(jobs).await? {
+            Ok(ids) => Ok((
+                self.version_by_id(&ids[0]).await?,
+                self.version_by_id(&ids[1]).await?,
+            )),
+            Err((hard_quota, would_be_size)) => Err(VaultError::Quota {
+                vault_id: vault_id.to_owned(),
+                hard_quota,
+                would_be_size,
+            }),
+        }
+    }
+
+    /// Whether `path` is a live file (its newest head is not a tombstone).
+    async fn is_live(&self, vault_id: &str, path: &str) -> Result<bool, VaultError> {
+        Ok(self
+            .heads(vault_id, path)
+            .await?
+            .first()
+            .is_some_and(|h| !h.deleted))
+    }
+}
+
+/// Who made a version, in words for a file name: the folder on this
+/// computer, or the web (the API: web UI, apps, another device).
+fn made_by(v: &FileVersion) -> &'static str {
+    match v.origin.as_deref() {
+        Some(super::files::origin::FOLDER) => "this computer",
+        _ => "the web",
+    }
+}
+
+/// The name a kept other side gets, next to the original:
+/// `/a/plan.txt` → `/a/plan (conflict from the web 2026-12-06).txt`
+/// (the date the other side was made, UTC; `n` > 1 adds a number).
+pub fn conflict_copy_path(path: &str, other: &FileVersion, n: u32) -> String {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
+        _ => (name, String::new()),
+    };
+    let number = if n > 1 {
+        format!(" {n}")
+    } else {
+        String::new()
+    };
+    format!(
+        "{dir}/{stem} (conflict from {} {}{number}){ext}",
+        made_by(other),
+        utc_date(other.created_ms)
+    )
+}
+
+/// `YYYY-MM-DD` of a Unix time in ms (UTC), from the civil calendar.
+fn utc_date(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    // Howard Hinnant's days_from_civil, inverted.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conflict_copy_names() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(1_796_515_200_000), "2026-12-06");
+        assert_eq!(utc_date(951_782_400_000), "2000-02-29");
+        let v = |origin: Option<&str>| FileVersion {
+            id: String::new(),
+            vault_id: String::new(),
+            path: String::new(),
+            content_hash: String::new(),
+            size: 0,
+            blocks: Vec::new(),
+            block_sizes: Vec::new(),
+            parents: Vec::new(),
+            deleted: false,
+            created_ms: 1_796_515_200_000,
+            origin: origin.map(str::to_owned),
+        };
+        assert_eq!(
+            conflict_copy_path("/a/plan.txt", &v(Some("upload")), 1),
+            "/a/plan (conflict from the web 2026-12-06).txt"
+        );
+        assert_eq!(
+            conflict_copy_path("/README", &v(Some("folder")), 2),
+            "/README (conflict from this computer 2026-12-06 2)"
+        );
+        assert_eq!(
+            conflict_copy_path("/.env", &v(None), 1),
+            "/.env (conflict from the web 2026-12-06)"
+        );
+    }
 
     #[test]
     fn extensions_and_aliases() {

@@ -37,6 +37,14 @@ pub struct FileJson {
     pub conflicts: Vec<String>,
     pub deleted: bool,
     pub modified_ms: i64,
+    /// Where this version came from: `folder` (the vault's folder on this
+    /// computer), `upload` (the API: web UI, apps, S3), `restore`,
+    /// `resolve`, `keep_both`, `move`; `null` for versions older than origins.
+    pub origin: Option<String>,
+    /// Only in a keep-both answer of `resolve-conflict`: the path the
+    /// other side was kept under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_as: Option<String>,
 }
 
 fn file_json(v: FileVersion, conflicts: Vec<String>) -> FileJson {
@@ -51,6 +59,8 @@ fn file_json(v: FileVersion, conflicts: Vec<String>) -> FileJson {
         conflicts,
         deleted: v.deleted,
         modified_ms: v.created_ms,
+        origin: v.origin,
+        kept_as: None,
     }
 }
 
@@ -423,7 +433,7 @@ pub async fn info(
             json!({
                 "version_id": v.id, "content_hash": v.content_hash, "size": v.size,
                 "parents": v.parents, "deleted": v.deleted, "created_ms": v.created_ms,
-                "head": head_ids.contains(&v.id.as_str()),
+                "origin": v.origin, "head": head_ids.contains(&v.id.as_str()),
             })
         })
         .collect();
@@ -475,20 +485,50 @@ pub async fn cache(
     ))
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct ResolveRequest {
+    /// The content (hash) that stays at the file's path.
+    pub content_hash: String,
+    /// Keep the other side too, under a new name next to the original
+    /// (`name (conflict from the web 2026-12-06).ext`).
+    #[serde(default)]
+    pub keep_both: bool,
+    /// Keep the other side too, under this path (implies `keep_both`);
+    /// 409 if a file lives there.
+    pub keep_both_as: Option<String>,
+}
+
 /// Pick the surviving version of a conflicted file (two or more heads).
+/// With `keep_both` (or `keep_both_as`), the newest other side is also
+/// kept as a file of its own (same blocks, no copy of the data), in the
+/// same transaction; the answer's `kept_as` names it.
 #[utoipa::path(post, path = "/vaults/{vault_id}/resolve-conflict/{*path}", tag = "files", security(("bearer" = [])),
-    params(("vault_id" = String, Path), ("path" = String, Path)), request_body = RestoreRequest,
-    responses((status = 200, body = FileJson), (status = 404, body = ErrorBody),
-              (status = 409, description = "No conflict", body = ErrorBody)))]
+    params(("vault_id" = String, Path), ("path" = String, Path)), request_body = ResolveRequest,
+    responses((status = 200, body = FileJson), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "No conflict, or keep_both_as is taken", body = ErrorBody),
+              (status = 507, description = "The kept copy does not fit the quota", body = ErrorBody)))]
 pub async fn resolve_conflict(
     State(state): State<AppState>,
     Path((vault_id, raw)): Path<(String, String)>,
-    ApiJson(req): ApiJson<RestoreRequest>,
+    ApiJson(req): ApiJson<ResolveRequest>,
 ) -> ApiResult<Json<FileJson>> {
     let path = clean(&raw)?;
-    let v = state
+    if !req.keep_both && req.keep_both_as.is_none() {
+        let v = state
+            .vaults
+            .resolve_conflict(&vault_id, &path, &req.content_hash)
+            .await?;
+        return Ok(updated(&state, v, "resolve_conflict"));
+    }
+    let copy_path = req.keep_both_as.as_deref().map(clean).transpose()?;
+    let (v, copy) = state
         .vaults
-        .resolve_conflict(&vault_id, &path, &req.content_hash)
+        .resolve_keep_both(&vault_id, &path, &req.content_hash, copy_path.as_deref())
         .await?;
-    Ok(updated(&state, v, "resolve_conflict"))
+    let kept_as = copy.path.clone();
+    // Announced like any new head, so folder sync writes it out too.
+    drop(updated(&state, copy, "resolve_conflict"));
+    let Json(mut answer) = updated(&state, v, "resolve_conflict");
+    answer.kept_as = Some(kept_as);
+    Ok(Json(answer))
 }

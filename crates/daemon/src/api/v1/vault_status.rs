@@ -73,7 +73,7 @@ pub async fn scan_status(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ScanReport>> {
     let v = state.vaults.get(&id).await?;
-    Ok(Json(state.folders.status(&v)))
+    Ok(Json(state.folders.status(&v).await))
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]

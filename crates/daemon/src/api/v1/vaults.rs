@@ -28,6 +28,9 @@ pub struct VaultJson {
     pub retention_days: u32,
     pub byte_count: u64,
     pub file_count: u64,
+    /// Files edited in two places at once that wait for a choice (paths
+    /// with more than one head in the catalog; see `resolve-conflict`).
+    pub conflict_count: u64,
     /// Peers holding this vault; 0 on a single node.
     pub peer_count: u32,
     pub created_ms: i64,
@@ -67,6 +70,7 @@ pub(crate) fn json_of(v: Vault, state: &AppState) -> VaultJson {
         retention_days: v.retention_days,
         byte_count: v.byte_count,
         file_count: v.file_count,
+        conflict_count: v.conflict_count,
         peer_count: 0,
         created_ms: v.created_ms,
     }
