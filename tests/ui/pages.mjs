@@ -68,7 +68,7 @@ await run("pages", DESKTOP, async ({ page, api }) => {
     await route.continue();
   });
   await page.goto(`${base}/#/vaults`);
-  await page.locator("main .skeleton").waitFor();
+  await page.locator("main > .skeleton").waitFor();
   if (await page.locator("main .view:not(.arriving)").count()) throw new Error("the page shows before its data arrived");
   await audit(page, "vaults-loading");
   release();
