@@ -153,6 +153,33 @@ pub(super) struct NewVersion {
     pub origin: &'static str,
 }
 
+impl NewVersion {
+    /// The content of `v` recorded anew (restore, resolve, move, keep-both):
+    /// its blocks are reused, nothing is copied.
+    pub(super) fn copy_of(v: &FileVersion, origin: &'static str) -> Result<Self, VaultError> {
+        Ok(Self {
+            ids: v.block_ids()?,
+            content_hash: v.content_hash.clone(),
+            size: v.size,
+            sizes: v.block_sizes.clone(),
+            deleted: v.deleted,
+            origin,
+        })
+    }
+
+    /// A tombstone; it keeps the hash of the content it replaces.
+    pub(super) fn tombstone(content_hash: String, origin: &'static str) -> Self {
+        Self {
+            content_hash,
+            size: 0,
+            ids: Vec::new(),
+            sizes: Vec::new(),
+            deleted: true,
+            origin,
+        }
+    }
+}
+
 /// A version id: random, 128 bits.
 pub(super) fn new_id() -> String {
     hex::encode(crate::identity::crypto::random_bytes::<16>())
@@ -607,14 +634,7 @@ impl Vaults {
     ) -> Result<FileVersion, VaultError> {
         self.writable(vault_id).await?;
         let head = self.live(vault_id, path).await?;
-        let tombstone = NewVersion {
-            content_hash: head.content_hash,
-            size: 0,
-            ids: Vec::new(),
-            sizes: Vec::new(),
-            deleted: true,
-            origin: from,
-        };
+        let tombstone = NewVersion::tombstone(head.content_hash, from);
         self.commit(vault_id, path, tombstone, parents, None).await
     }
 
@@ -645,12 +665,8 @@ impl Vaults {
             }
         }
         let new = NewVersion {
-            ids: old.block_ids()?,
-            content_hash: old.content_hash,
-            size: old.size,
-            sizes: old.block_sizes,
             deleted: false,
-            origin: origin::RESTORE,
+            ..NewVersion::copy_of(&old, origin::RESTORE)?
         };
         self.commit(vault_id, path, new, Parents::Heads, vault.hard_quota)
             .await

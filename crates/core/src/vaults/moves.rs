@@ -53,22 +53,8 @@ impl Vaults {
         self.keys(vault_id).await?;
         let src = self.live(vault_id, from).await?;
         let source_id = src.id.clone();
-        let new = NewVersion {
-            ids: src.block_ids()?,
-            content_hash: src.content_hash.clone(),
-            size: src.size,
-            sizes: src.block_sizes.clone(),
-            deleted: false,
-            origin: super::files::origin::MOVE,
-        };
-        let tombstone = NewVersion {
-            content_hash: src.content_hash.clone(),
-            size: 0,
-            ids: Vec::new(),
-            sizes: Vec::new(),
-            deleted: true,
-            origin: super::files::origin::MOVE,
-        };
+        let new = NewVersion::copy_of(&src, super::files::origin::MOVE)?;
+        let tombstone = NewVersion::tombstone(src.content_hash.clone(), super::files::origin::MOVE);
         let job = |path: &str, new: NewVersion| Job {
             vault_id: vault_id.to_owned(),
             path: path.to_owned(),

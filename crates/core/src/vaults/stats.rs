@@ -177,6 +177,20 @@ impl Vaults {
             .map_err(|e| VaultError::Io(std::io::Error::other(e)))
     }
 
+    /// The heads of a path that is in conflict (two or more of them).
+    async fn conflicted_heads(
+        &self,
+        vault_id: &str,
+        path: &str,
+    ) -> Result<Vec<FileVersion>, VaultError> {
+        let heads = self.heads(vault_id, path).await?;
+        match heads.len() {
+            0 => Err(VaultError::FileNotFound),
+            1 => Err(VaultError::NoConflict),
+            _ => Ok(heads),
+        }
+    }
+
     /// Pick the surviving content of a conflicted path: a new version whose
     /// parents are all current heads.
     pub async fn resolve_conflict(
@@ -186,25 +200,12 @@ impl Vaults {
         content_hash: &str,
     ) -> Result<FileVersion, VaultError> {
         self.writable(vault_id).await?;
-        let heads = self.heads(vault_id, path).await?;
-        if heads.is_empty() {
-            return Err(VaultError::FileNotFound);
-        }
-        if heads.len() < 2 {
-            return Err(VaultError::NoConflict);
-        }
+        let heads = self.conflicted_heads(vault_id, path).await?;
         let winner = heads
             .into_iter()
             .find(|h| h.content_hash == content_hash)
             .ok_or(VaultError::VersionNotFound)?;
-        let new = super::files::NewVersion {
-            ids: winner.block_ids()?,
-            content_hash: winner.content_hash,
-            size: winner.size,
-            sizes: winner.block_sizes,
-            deleted: winner.deleted,
-            origin: super::files::origin::RESOLVE,
-        };
+        let new = super::files::NewVersion::copy_of(&winner, super::files::origin::RESOLVE)?;
         // Picking a side never fails for quota: both are already stored.
         self.commit(vault_id, path, new, super::files::Parents::Heads, None)
             .await
@@ -223,13 +224,7 @@ impl Vaults {
         copy_path: Option<&str>,
     ) -> Result<(FileVersion, FileVersion), VaultError> {
         let vault = self.writable(vault_id).await?;
-        let heads = self.heads(vault_id, path).await?;
-        if heads.is_empty() {
-            return Err(VaultError::FileNotFound);
-        }
-        if heads.len() < 2 {
-            return Err(VaultError::NoConflict);
-        }
+        let heads = self.conflicted_heads(vault_id, path).await?;
         let winner = heads
             .iter()
             .find(|h| h.content_hash == content_hash)
@@ -269,16 +264,6 @@ impl Vaults {
                 }
             }
         };
-        let version = |v: &FileVersion, from| -> Result<super::files::NewVersion, VaultError> {
-            Ok(super::files::NewVersion {
-                ids: v.block_ids()?,
-                content_hash: v.content_hash.clone(),
-                size: v.size,
-                sizes: v.block_sizes.clone(),
-                deleted: v.deleted,
-                origin: from,
-            })
-        };
         let job = |p: &str, new, quota| super::group::Job {
             vault_id: vault_id.to_owned(),
             path: p.to_owned(),
@@ -289,11 +274,15 @@ impl Vaults {
             pins: None,
         };
         let jobs = vec![
-            job(path, version(&winner, super::files::origin::RESOLVE)?, None),
+            job(
+                path,
+                super::files::NewVersion::copy_of(&winner, super::files::origin::RESOLVE)?,
+                None,
+            ),
             // The copy adds a live file: it must fit the quota.
             job(
                 &copy,
-                version(&other, super::files::origin::KEEP_BOTH)?,
+                super::files::NewVersion::copy_of(&other, super::files::origin::KEEP_BOTH)?,
                 vault.hard_quota,
             ),
         ];
