@@ -2,7 +2,7 @@
 // daemon: create the passphrase, see the recovery phrase, confirm two of
 // its words, set the profile; then lock, fail once (the form shakes), and
 // unlock. Environment: browser.mjs.
-import { base, ticket, run, step } from "./browser.mjs";
+import { base, ticket, run, step, audit } from "./browser.mjs";
 
 const passphrase = "maple river quiet lantern 42";
 
@@ -14,6 +14,8 @@ await run("first-run", { width: 480, height: 760 }, async ({ page, shot, api }) 
   const meter = await page.locator("#strength").evaluate((m) => m.value);
   if (meter < 3) throw new Error(`strength meter says ${meter} for a good passphrase`);
   await shot("first-run-passphrase");
+  await audit(page, "unlock-create");
+  await page.setViewportSize({ width: 480, height: 760 });
   await page.locator('#create-form button[type="submit"]').click();
 
   step("the recovery phrase, then two of its words");
@@ -48,6 +50,8 @@ await run("first-run", { width: 480, height: 760 }, async ({ page, shot, api }) 
   await page.locator("#unlock-form.shake").waitFor();
   await page.getByText("That passphrase is not right").waitFor();
   await shot("unlock-wrong");
+  await audit(page, "unlock-wrong");
+  await page.setViewportSize({ width: 480, height: 760 });
   await page.fill("#unlock-passphrase", passphrase);
   // The daemon may ask to wait after a failure; the button says so.
   await page.waitForFunction(() => !document.querySelector('#unlock-form button[type="submit"]').disabled, null, { timeout: 20000 });
