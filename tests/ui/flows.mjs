@@ -88,6 +88,8 @@ await run("flows", { width: 1200, height: 800 }, async ({ page, shot, api }) => 
     await dialog.locator("li.version").nth(1).waitFor({ timeout: 2000 }).catch(() => {});
   }
   const older = dialog.locator("li.version").nth(1);
+  // Each version says how it came to be (uploaded from this page).
+  await older.getByText("uploaded (web page or app)").waitFor();
   await older.locator('button[data-action="restore"]').click();
   for (let i = 0; (await content()) !== "first version"; i++) {
     if (i > 100) throw new Error("the restore did not happen");

@@ -70,3 +70,17 @@ export function printable(text) {
 export function spacedHex(hex) {
   return (hex || '').replace(/(..)(?!$)/g, '$1 ');
 }
+
+const ORIGINS = {
+  folder: "from this computer's folder",
+  upload: 'uploaded (web page or app)',
+  restore: 'an older version restored',
+  resolve: 'chosen to settle a conflict',
+  keep_both: 'kept from a conflict',
+  move: 'moved or renamed',
+};
+
+/** How a version came to be (its `origin`), in words; '' when unknown. */
+export function origin(name) {
+  return ORIGINS[name] || '';
+}

@@ -56,6 +56,7 @@ export function historyDialog(vaultId, onRestored) {
         h('div', { class: 'muted small' },
           isCurrent ? `${fmt.when(v.modified_ms)} · ` : '',
           v.deleted ? '' : `${fmt.bytes(v.size)} · `,
+          fmt.origin(v.origin) ? `${fmt.origin(v.origin)} · ` : '',
           h('code', { text: fmt.shortHash(v.content_hash), title: v.content_hash }))),
       h('div', { class: 'row-actions' }, save, restore));
   }
