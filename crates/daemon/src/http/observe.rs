@@ -30,7 +30,7 @@ pub async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Ne
 
 /// The path as it may be logged: bounded, and with path-borne secrets
 /// (webhook tokens) masked.
-fn loggable_path(path: &str) -> String {
+pub(crate) fn loggable_path(path: &str) -> String {
     const MAX: usize = 200;
     let masked = match path.find("/hooks/") {
         Some(i) => format!("{}/hooks/…", &path[..i]),

@@ -19,7 +19,10 @@ pub async fn catch_panics(
     req: Request,
     next: Next,
 ) -> Response {
-    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let (method, path) = (
+        req.method().clone(),
+        super::observe::loggable_path(req.uri().path()),
+    );
     match AssertUnwindSafe(next.run(req)).catch_unwind().await {
         Ok(response) => response,
         Err(panic) => {
