@@ -39,6 +39,10 @@ await run("flows", { width: 1200, height: 800 }, async ({ page, shot, api }) => 
   await page.setViewportSize({ width: 390, height: 844 });
   await shot("approval-390");
   await page.setViewportSize({ width: 1200, height: 800 });
+  // A new app: the user names it (its own claim is only the suggestion).
+  const naming = request.getByLabel("Register it as");
+  if ((await naming.inputValue()) !== "Chess") throw new Error("the name field does not suggest the claim");
+  await naming.fill("Chess (desktop)");
   await approve.click();
   await page.locator("article.approval").first().waitFor({ state: "detached" });
   // The link is recorded just after the answer returns: wait for it.
@@ -49,6 +53,7 @@ await run("flows", { width: 1200, height: 800 }, async ({ page, shot, api }) => 
   }
   const scopes = JSON.stringify(apps.map((a) => a.scopes));
   if (scopes !== '[["display_name"]]') throw new Error(`the app got scopes ${scopes}`);
+  if (apps[0].name !== "Chess (desktop)") throw new Error(`the app is registered as ${apps[0].name}`);
 
   step("create a vault and upload");
   await page.goto(`${base}/#/vaults`);

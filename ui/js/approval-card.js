@@ -5,7 +5,7 @@
 // a grant. Used by the Approvals page and by the desktop app's popup window.
 
 import { api } from './api.js';
-import { h, facts, uid, checkbox } from './dom.js';
+import { h, facts, uid, checkbox, field } from './dom.js';
 import { inlineError, clearInlineError } from './errors.js';
 import * as events from './events.js';
 import * as fmt from './format.js';
@@ -218,6 +218,12 @@ export function approvalCard(a, onAnswered) {
     scopes.addEventListener('change', say);
     say();
   }
+  // A new app is registered under the name the user gives it here (its
+  // claim is only the suggestion).
+  const naming = a.kind === 'link' && who.unregistered
+    ? field('Register it as', { name: 'app-name', value: who.claimed_name || who.app_name || '', maxlength: 100,
+      autocomplete: 'off', spellcheck: false }, 'The name Holdfast will show for this app from now on.')
+    : null;
   const left = h('span', { class: 'time-left' });
   const announce = h('span', { class: 'sr-only', 'aria-live': 'polite' });
   const bar = h('progress', { max: Math.max(1, a.timeout_ms || 1), value: 0, 'aria-hidden': 'true' });
@@ -228,7 +234,7 @@ export function approvalCard(a, onAnswered) {
     : null;
   const unverifiedName = who.name_source === 'unverified'
     ? h('p', { class: 'note', text: a.kind === 'link'
-      ? 'Holdfast does not know this app. Allowing the link registers it under the name it gave.'
+      ? 'Holdfast does not know this app. Allowing the link registers it under the name you give below.'
       : 'Holdfast does not know this app: nothing checks the name it gives.' })
     : null;
   const card = h('article', { class: 'approval card', 'data-id': a.id, 'data-kind': a.kind, 'aria-labelledby': titleId },
@@ -243,6 +249,7 @@ export function approvalCard(a, onAnswered) {
       ['Reason it gives', a.reason || 'No reason given'],
     ]),
     preview(a),
+    naming?.wrap,
     scopes,
     h('p', { class: 'deadline' }, bar, ' ', left, announce),
     remember,
@@ -280,6 +287,7 @@ export function approvalCard(a, onAnswered) {
     const seconds = Number(card.querySelector('select[name="remember"]')?.value || 0);
     if (seconds > 0) body.remember_s = seconds;
     if (scopes) body.scopes = [...scopes.querySelectorAll('input[name="scope"]:checked')].map((i) => i.value);
+    if (naming && naming.input.value.trim()) body.app_name = naming.input.value.trim();
     answer(body);
   });
   return card;

@@ -140,6 +140,9 @@ pub enum Decision {
         remember_s: Option<u64>,
         /// For a link: the profile scopes the user chose to share.
         scopes: Option<Vec<String>>,
+        /// For a link from an app Holdfast does not know yet: the name the
+        /// user registers it under, instead of the name it claimed.
+        app_name: Option<String>,
     },
     Deny,
 }
@@ -150,6 +153,7 @@ impl Decision {
         Decision::Allow {
             remember_s: None,
             scopes: None,
+            app_name: None,
         }
     }
 }

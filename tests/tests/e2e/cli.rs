@@ -88,11 +88,18 @@ async fn init_lock_unlock_apps_and_approvals() {
             "{}",
             text(&o)
         );
-        let o = run(&d, &["approvals", "allow", &id], None);
+        let o = run(
+            &d,
+            &["approvals", "allow", &id, "--name", "Terminal notes"],
+            None,
+        );
         assert!(o.status.success(), "{}", text(&o));
     };
     let (resp, ()) = tokio::join!(link, approve);
     assert_eq!(resp.status(), 200);
+    // The new app is registered under the name given at the prompt.
+    let o = run(&d, &["apps"], None);
+    assert!(text(&o).contains("Terminal notes"), "{}", text(&o));
     let o = run(
         &d,
         &["approvals", "deny", "00000000000000000000000000000000"],

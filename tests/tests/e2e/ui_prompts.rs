@@ -377,3 +377,94 @@ async fn browser_popup_says_withdrawn_and_timed_out() {
     assert_eq!(outcomes[0], "timeout");
     assert!(artifacts().join("popup-urgent-390.png").is_file());
 }
+
+/// A new app can be named by the user when its link is approved, so a
+/// claimed name never becomes the registered one unless the user keeps it.
+/// The name is only for an app not registered yet, and only on a link.
+#[tokio::test]
+async fn the_user_names_a_new_app_when_approving_its_link() {
+    let (d, t) = ready().await;
+    let link = |client_id: &'static str, key: u8| {
+        d.ipc_post(
+            "/link-identity",
+            json!({"app_name": FAKE, "client_id": client_id,
+                   "app_agent_pub_key": agent_key([key; 32])}),
+        )
+    };
+
+    // Bad names and the wrong kind of request are refused, the request stays.
+    let pending = tokio::spawn({
+        let http = d.http.clone();
+        let url = d.ipc_url("/link-identity");
+        async move {
+            http.post(url)
+                .json(&json!({"app_name": FAKE, "client_id": "new_notes",
+                              "app_agent_pub_key": agent_key([0x21; 32])}))
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    let prompt = d.next_approval(&t, "link").await;
+    let id = prompt["id"].as_str().unwrap();
+    for bad in [json!("  "), json!("x".repeat(500)), json!("tab\there")] {
+        let resp = d
+            .post_auth(
+                &format!("/approvals/{id}"),
+                &t,
+                json!({"decision": "allow", "app_name": bad}),
+            )
+            .await;
+        crate::harness::assert_error(resp, 400).await;
+    }
+    let resp = d
+        .post_auth(
+            &format!("/approvals/{id}"),
+            &t,
+            json!({"decision": "allow", "app_name": "  My notes  "}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(pending.await.unwrap().status(), 200);
+    let apps: Value = d.get_auth("/apps", &t).await.json().await.unwrap();
+    let app = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["client_id"] == "new_notes")
+        .unwrap();
+    assert_eq!(app["name"], "My notes", "{app}");
+    let audit = last_audit(&d, &t, "link").await;
+    assert_eq!(audit["details"]["app_name"], "My notes");
+    assert_eq!(audit["details"]["claimed_name"], FAKE);
+
+    // A registered app keeps its name: naming it in the prompt is refused.
+    let req = link("new_notes", 0x22);
+    let naming = async {
+        let a = d.next_approval(&t, "link").await;
+        let resp = d
+            .post_auth(
+                &format!("/approvals/{}", a["id"].as_str().unwrap()),
+                &t,
+                json!({"decision": "allow", "app_name": "Renamed"}),
+            )
+            .await;
+        crate::harness::assert_error(resp, 400).await;
+        d.post_auth(
+            &format!("/approvals/{}", a["id"].as_str().unwrap()),
+            &t,
+            json!({"decision": "deny"}),
+        )
+        .await
+    };
+    let (resp, denied) = tokio::join!(req, naming);
+    assert_eq!(denied.status(), 200);
+    assert_eq!(ipc_error(resp).await.0, 403);
+    let apps: Value = d.get_auth("/apps", &t).await.json().await.unwrap();
+    assert!(
+        apps.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "My notes")
+    );
+}

@@ -30,6 +30,10 @@ enum Action {
         /// username, profile_picture); repeatable.
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// For a link from an app not registered yet: the name to register
+        /// it under (otherwise the name it claimed).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
     },
     /// Deny one request.
     Deny { id: String },
@@ -79,12 +83,14 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<()> {
             id,
             remember,
             scopes,
+            name,
         } => owner
             .call::<Value>(
                 Method::POST,
                 &format!("/approvals/{id}"),
                 Some(json!({"decision": "allow", "remember_s": remember,
-                            "scopes": (!scopes.is_empty()).then_some(scopes)})),
+                            "scopes": (!scopes.is_empty()).then_some(scopes),
+                            "app_name": name})),
             )
             .await
             .map(|_| println!("Allowed.")),

@@ -121,17 +121,26 @@ pub async fn link_identity(
         },
     )
     .await?;
-    let Decision::Allow { scopes, .. } = decision else {
+    let Decision::Allow {
+        scopes,
+        app_name: chosen_name,
+        ..
+    } = decision
+    else {
         unreachable!("a denial is an error")
     };
     let (vault_key, signature) = state.identity.sign_link(&app_key)?;
     let signature = STANDARD.encode(signature.to_bytes());
     let exe = peer.process().await.and_then(|p| p.exe);
     // A known app keeps its registered name; a new one is registered under
-    // the name it gave (the prompt showed it as only a claim).
+    // the name the user gave it in the prompt, else the name it claimed
+    // (which the prompt showed as only a claim).
     let registered = state.apps.get(client_id).await?;
     let new_app = registered.is_none();
-    let app_name = registered.map_or_else(|| req.app_name.clone(), |a| a.name);
+    let app_name = registered.map_or_else(
+        || chosen_name.unwrap_or_else(|| req.app_name.clone()),
+        |a| a.name,
+    );
     let (link, token) = state
         .apps
         .add_link(
@@ -150,7 +159,7 @@ pub async fn link_identity(
                             "app_agent_pub_key": link.app_agent_pub_key, "new_app": new_app});
     named.audit_fields(&mut record);
     if new_app {
-        // Registered just now, under the name it claimed.
+        // Registered just now, under the name the user chose or it claimed.
         record["app_name"] = json!(app_name);
         record["claimed_name"] = json!(req.app_name);
     }

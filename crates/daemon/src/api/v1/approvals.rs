@@ -37,6 +37,9 @@ pub struct Answer {
     /// With allow, for a link: the profile fields (display_name, username,
     /// profile_picture) the app may read. Omitted: the app keeps what it has.
     pub scopes: Option<Vec<String>>,
+    /// With allow, for a link from an app not registered yet: the name to
+    /// register it under (otherwise it gets the name it claimed).
+    pub app_name: Option<String>,
 }
 
 /// Answer one pending request.
@@ -56,6 +59,7 @@ pub async fn answer(
         "allow" => Decision::Allow {
             remember_s: req.remember_s,
             scopes: req.scopes.clone(),
+            app_name: req.app_name.as_ref().map(|n| n.trim().to_owned()),
         },
         "deny" => Decision::Deny,
         _ => {
@@ -74,6 +78,20 @@ pub async fn answer(
         if view.kind != holdfast_core::approvals::ApprovalKind::Link {
             return Err(ApiError::bad_request(
                 "scopes are chosen only when approving a link",
+            ));
+        }
+    }
+    if let Some(name) = &req.app_name {
+        holdfast_core::apps::validate_name(name.trim())
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let view = state
+            .approvals
+            .get(&id)
+            .ok_or_else(|| ApiError::not_found("no such pending request"))?;
+        if view.kind != holdfast_core::approvals::ApprovalKind::Link || !view.requester.unregistered
+        {
+            return Err(ApiError::bad_request(
+                "app_name names only an app that is not registered yet, when approving its link",
             ));
         }
     }
