@@ -24,7 +24,6 @@ pub struct BackupRequest {
     /// Defaults to application/json.
     pub content_type: Option<String>,
     /// Any JSON; the canonical v1 shape gets per-entry-type summaries.
-    #[schema(value_type = Object)]
     pub data: Value,
     /// Overwrite this named backup instead of adding a rotating snapshot.
     pub label: Option<String>,
@@ -211,7 +210,7 @@ pub struct RetrieveResponse {
     pub content_type: String,
     pub data_size: u64,
     pub created_at: i64,
-    #[schema(value_type = Object)]
+    /// What the app stored: any JSON (usually an object).
     pub data: Value,
 }
 
