@@ -18,11 +18,12 @@ import * as data from './pages/data.js';
 import * as vaults from './pages/vaults.js';
 import * as vault from './pages/vault.js';
 import * as activity from './pages/activity.js';
+import * as network from './pages/network.js';
 import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
 
-const PAGES = { home, approvals, apps, data, vaults, activity, settings };
+const PAGES = { home, approvals, apps, data, vaults, network, activity, settings };
 // Pages of the desktop app's own windows: no navigation around them.
 const BARE = { unlock, popup };
 

@@ -6,6 +6,7 @@ mod client;
 mod daemon_cmd;
 mod fsck;
 mod identity;
+mod network;
 mod open;
 mod set_password;
 
@@ -58,6 +59,8 @@ enum Command {
     ///
     /// Exits 0 when everything is intact, 3 when blocks are damaged or missing.
     Fsck(fsck::FsckArgs),
+    /// Create, join and inspect the private network your devices share.
+    Network(network::NetworkArgs),
 }
 
 /// Which daemon: where its data (and by default its config) lives.
@@ -93,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::Lock(args) => client::block_on(identity::lock(args)),
         Command::Approvals(args) => client::block_on(approvals::run(args)),
         Command::Apps(args) => client::block_on(apps::run(args)),
+        Command::Network(args) => client::block_on(network::run(args)),
         Command::Fsck(args) => match fsck::run(args) {
             Ok(true) => return ExitCode::SUCCESS,
             Ok(false) => return ExitCode::from(fsck::EXIT_DAMAGED),
