@@ -1,11 +1,14 @@
 // The Network page at 1280 and 390 px, each state audited (no overflow,
 // axe-core clean of serious violations, screenshots): the welcome with no
 // network, a failed join, creating a network, the invite link with its QR
-// code (read back with jsQR from what the browser drew), the error state
+// code (read back with jsQR from what the browser drew), a second daemon
+// joining (live, connected, speed test), the error state
 // when the network routes fail, and offline when the daemon stops.
 // A daemon without the network routes (404) gets the unavailable state
 // checked instead of the flows that need them.
-// Environment: browser.mjs, plus HOLDFAST_PID (the daemon, stopped at the end).
+// Environment: browser.mjs, plus HOLDFAST_PID (the daemon, stopped at the
+// end), HOLDFAST_PEER_URL and HOLDFAST_PEER_TOKEN (a second daemon and its
+// owner bearer: the device that joins).
 import jsQR from "jsqr";
 import { base, ticket, run, step, audit } from "./browser.mjs";
 
@@ -97,6 +100,20 @@ await run("network", { width: 1280, height: 800 }, async ({ page, api }) => {
     const read = await readQr(page);
     if (read !== url) throw new Error(`the QR code reads ${JSON.stringify(read)}, not the link ${url}`);
     await audit(page, "network-invite");
+
+    step("a second device joins with the link: it shows up live, connected, and answers a speed test");
+    const joined = await fetch(`${process.env.HOLDFAST_PEER_URL}/api/v1/networks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${process.env.HOLDFAST_PEER_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ url }),
+    });
+    if (joined.status !== 201) throw new Error(`the peer could not join: ${joined.status} ${await joined.text()}`);
+    const peerRow = page.locator("#peers tbody tr", { hasText: "Connected" });
+    await peerRow.waitFor({ timeout: 30000 });
+    await peerRow.locator('[data-action="speedtest"]').click();
+    await peerRow.locator(".speed-result", { hasText: / ms · / }).waitFor({ timeout: 30000 });
+    await page.locator("#topology .node.on:not(.self)").waitFor();
+    await audit(page, "network-peers");
 
     step("disconnect, then connect again");
     await page.locator('#network-state [data-action="disconnect"]').click();
