@@ -500,7 +500,8 @@ export async function render(ctx) {
           h('li', { text: `${fmt.clock(p.ts_ms)}: ${speedText(p)}` })));
       } catch (err) {
         result.textContent = '';
-        inlineError(result, err.status === 404 ? 'That device is not connected now.' : err);
+        inlineError(result, err.status === 404 ? 'That device is not connected now.'
+          : err.status === 502 ? 'The test broke off. Try again.' : err);
       }
     }));
     const row = h('tr', { 'data-id': n.node_id },
