@@ -16,6 +16,44 @@ pub struct Config {
     pub hub: HubConfig,
     pub s3: S3Config,
     pub identity: IdentityConfig,
+    pub mesh: MeshConfig,
+}
+
+/// The libp2p mesh (TCP only: QUIC cannot carry a swarm key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MeshConfig {
+    /// Multiaddrs to listen on while a network is active.
+    pub listen: Vec<String>,
+    /// Addresses other nodes can reach us on (e.g. a port forward), added to
+    /// invites and share URLs next to the listen addresses.
+    pub external_addrs: Vec<String>,
+    /// Find members on the LAN by multicast DNS.
+    pub mdns: bool,
+    /// Relay circuits for members behind NAT. `None`: on when any listen
+    /// address is not loopback.
+    pub relay_server: Option<bool>,
+    /// Two-letter country shown to other nodes, if set.
+    pub country: Option<String>,
+    /// How often node info is re-announced.
+    pub gossip_interval_seconds: u64,
+    /// How often every vault is compared with its holders, besides the
+    /// comparisons that announcements and local changes start.
+    pub replicate_interval_seconds: u64,
+}
+
+impl Default for MeshConfig {
+    fn default() -> Self {
+        Self {
+            listen: vec!["/ip4/0.0.0.0/tcp/4001".into()],
+            external_addrs: Vec::new(),
+            mdns: true,
+            relay_server: None,
+            country: None,
+            gossip_interval_seconds: 30,
+            replicate_interval_seconds: 60,
+        }
+    }
 }
 
 /// The identity vault.
@@ -175,6 +213,26 @@ impl Config {
             return Err(format!(
                 "identity.auto_lock_minutes: must be 0 (never) to {MAX_AUTO_LOCK_MINUTES}"
             ));
+        }
+        for (key, list) in [
+            ("mesh.listen", &self.mesh.listen),
+            ("mesh.external_addrs", &self.mesh.external_addrs),
+        ] {
+            for a in list {
+                a.parse::<libp2p::Multiaddr>()
+                    .map_err(|e| format!("{key}: {a:?} is not a multiaddr ({e})"))?;
+            }
+        }
+        if let Some(c) = &self.mesh.country
+            && (c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err("mesh.country: must be two capital letters (ISO 3166), e.g. DE".into());
+        }
+        if !(1..=3600).contains(&self.mesh.gossip_interval_seconds) {
+            return Err("mesh.gossip_interval_seconds: must be 1 to 3600".into());
+        }
+        if !(1..=86400).contains(&self.mesh.replicate_interval_seconds) {
+            return Err("mesh.replicate_interval_seconds: must be 1 to 86400".into());
         }
         if !self.ipc.bind.ip().is_loopback() {
             return Err(format!(

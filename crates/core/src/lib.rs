@@ -14,6 +14,7 @@ pub mod events;
 pub mod folders;
 pub mod fsutil;
 pub mod identity;
+pub mod mesh;
 pub mod metrics;
 pub mod node_key;
 pub mod paths;

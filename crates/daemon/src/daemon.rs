@@ -17,6 +17,7 @@ use holdfast_core::folders::FolderSync;
 use holdfast_core::fsutil::{self, Mode};
 use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::identity::{Identity, LockState};
+use holdfast_core::mesh::Mesh;
 use holdfast_core::metrics::Metrics;
 use holdfast_core::store::BlockStore;
 use holdfast_core::time::now_ms;
@@ -101,7 +102,18 @@ impl RunningDaemon {
             paths.data_dir().to_path_buf(),
             cancel.clone(),
         );
+        let started_at_ms = now_ms();
+        let mesh = Mesh::new(
+            catalog.clone(),
+            vaults.clone(),
+            events.clone(),
+            node_key.clone(),
+            config.mesh.clone(),
+            started_at_ms,
+            cancel.clone(),
+        );
         let state = AppState {
+            mesh,
             diagnostics: Diagnostics::new(&paths, config.clone()),
             events: events.clone(),
             shutdown: cancel.clone(),
@@ -118,7 +130,7 @@ impl RunningDaemon {
             metrics: Arc::new(Metrics::new()),
             node: Arc::new(NodeFacts {
                 peer_id: PeerId::from(node_key.public()),
-                started_at_ms: now_ms(),
+                started_at_ms,
                 tls_fingerprint: tls.as_ref().map(|t| t.fingerprint.clone()),
                 s3_enabled: config.s3.enabled,
                 approval_timeout: config.identity.approval_timeout(),
@@ -159,6 +171,7 @@ impl RunningDaemon {
             .start()
             .await
             .context("starting folder sync")?;
+        state.mesh.start().await.context("starting the mesh")?;
 
         let endpoints = Endpoints {
             pid: std::process::id(),
@@ -203,6 +216,7 @@ impl RunningDaemon {
         let _ = std::fs::remove_file(self.paths.endpoints());
         // Ends event streams, so draining connections does not wait on them.
         self.cancel.cancel();
+        self.state.mesh.stop().await;
         let (api, ipc) = tokio::join!(self.api.shutdown(), self.ipc.shutdown());
         api.context("REST API listener")?;
         ipc.context("IPC listener")?;

@@ -16,6 +16,7 @@ use holdfast_core::events::EventBus;
 use holdfast_core::folders::FolderSync;
 use holdfast_core::identity::Identity;
 use holdfast_core::identity::keyring::RememberedKey;
+use holdfast_core::mesh::Mesh;
 use holdfast_core::metrics::Metrics;
 use holdfast_core::vaults::Vaults;
 use libp2p_identity::PeerId;
@@ -35,6 +36,8 @@ pub struct AppState {
     /// The "remember on this device" slot of this data dir.
     pub remembered: Arc<RememberedKey>,
     pub vaults: Vaults,
+    /// The libp2p mesh: networks, nodes, replication.
+    pub mesh: Mesh,
     /// Folder-backed vaults' scanners and watchers.
     pub folders: FolderSync,
     /// Saved "Report a problem" bundles.

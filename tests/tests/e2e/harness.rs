@@ -29,7 +29,7 @@ pub struct TestDaemon {
 
 /// The config every test daemon starts from: ephemeral loopback ports.
 pub fn loopback_config() -> String {
-    "api:\n  bind: 127.0.0.1:0\nipc:\n  bind: 127.0.0.1:0\n".to_owned()
+    "api:\n  bind: 127.0.0.1:0\nipc:\n  bind: 127.0.0.1:0\nmesh:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  mdns: false\n  gossip_interval_seconds: 1\n  replicate_interval_seconds: 2\n".to_owned()
 }
 
 impl TestDaemon {
@@ -218,6 +218,16 @@ impl TestDaemon {
     pub async fn post_auth(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
         self.http
             .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put_auth(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.http
+            .put(self.url(path))
             .bearer_auth(token)
             .json(&body)
             .send()

@@ -20,6 +20,7 @@ mod ipc_security;
 mod ipc_spec_client;
 mod lifecycle;
 mod logs;
+mod mesh;
 mod openapi;
 mod schemathesis;
 mod security;

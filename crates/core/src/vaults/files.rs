@@ -57,7 +57,7 @@ pub mod origin {
 
 pub(super) const COLUMNS: &str = "id, vault_id, path, content_hash, size, blocks, block_sizes, parents, deleted, created_ms, origin";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileVersion> {
+pub(super) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileVersion> {
     let blocks: Vec<u8> = r.get(5)?;
     Ok(FileVersion {
         id: r.get(0)?,

@@ -130,7 +130,10 @@ impl Vaults {
         let referenced: HashSet<BlockId> = self
             .catalog
             .read(|c| {
-                let mut s = c.prepare("SELECT blocks FROM versions")?;
+                // Blocks held for replica vaults (no key here) count as referenced too.
+                let mut s = c.prepare(
+                    "SELECT blocks FROM versions UNION ALL SELECT blocks FROM replica_manifests",
+                )?;
                 let mut set = HashSet::new();
                 for blob in s.query_map([], |r| r.get::<_, Vec<u8>>(0))? {
                     for raw in blob?.chunks(32) {

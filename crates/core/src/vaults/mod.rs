@@ -11,6 +11,7 @@ mod lock;
 mod moves;
 pub mod paths;
 mod quota;
+pub mod remote;
 mod stats;
 
 use std::collections::HashMap;

@@ -238,3 +238,21 @@ impl From<holdfast_core::diagnostics::DiagnosticsError> for ApiError {
         }
     }
 }
+
+impl From<holdfast_core::mesh::MeshError> for ApiError {
+    fn from(e: holdfast_core::mesh::MeshError) -> Self {
+        use holdfast_core::mesh::MeshError as E;
+        let m = e.to_string();
+        match e {
+            E::Invalid(_) => Self::bad_request(m),
+            E::NoSuchNetwork | E::NoSuchNode => Self::not_found(m),
+            E::Offline => Self::new(StatusCode::SERVICE_UNAVAILABLE, m),
+            E::Conflict(_) => Self::new(StatusCode::CONFLICT, m),
+            E::Gone(_) => Self::new(StatusCode::GONE, m),
+            E::Refused(_) => Self::forbidden(m),
+            E::Unreachable(_) => Self::new(StatusCode::BAD_GATEWAY, m),
+            E::Vault(v) => v.into(),
+            E::Start(_) | E::Catalog(_) => Self::internal(m),
+        }
+    }
+}

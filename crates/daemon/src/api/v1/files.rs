@@ -367,6 +367,10 @@ async fn send(
             return Ok(r);
         }
     };
+    if !state.vaults.is_local(&v).await? {
+        // Its blocks are elsewhere: bring them from a holder first.
+        state.mesh.fetch_missing(&v).await?;
+    }
     let plan = Arc::new(state.vaults.read_plan(&v, start, end).await?);
     // Read, verify and open a few blocks ahead, in order: both cores work
     // while the client drains the previous one. Memory: at most
@@ -440,7 +444,7 @@ pub async fn info(
     Ok(Json(json!({
         "file": file_json(head, conflicts_of(&others)),
         "versions": dag,
-        "replicas": [{"node_id": state.node.peer_id.to_string(), "self": true}],
+        "replicas": state.mesh.holders(&vault_id).await?,
     })))
 }
 
@@ -455,20 +459,31 @@ pub async fn locality(
     let path = clean(&raw)?;
     let v = state.vaults.live(&vault_id, &path).await?;
     let local = state.vaults.is_local(&v).await?;
-    let holders: Vec<String> = if local {
-        vec![state.node.peer_id.to_string()]
-    } else {
-        Vec::new()
-    };
+    // Nodes whose copy of the vault matches ours hold this version too.
+    let holders: Vec<String> = state
+        .mesh
+        .holders(&vault_id)
+        .await?
+        .into_iter()
+        .filter(|h| {
+            if h["self"] == true {
+                local
+            } else {
+                h["in_sync"] == true
+            }
+        })
+        .filter_map(|h| h["node_id"].as_str().map(str::to_owned))
+        .collect();
     Ok(Json(json!({"local": local, "holders": holders})))
 }
 
-/// Make a file resident here. Already local: done; otherwise it needs peers
-/// (503 until the mesh exists).
+/// Make a file resident here, fetching its missing blocks from the nodes
+/// that hold its vault.
 #[utoipa::path(post, path = "/vaults/{vault_id}/cache/{*path}", tag = "files", security(("bearer" = [])),
     params(("vault_id" = String, Path), ("path" = String, Path)),
-    responses((status = 200, description = "{local: true}", body = Object),
-              (status = 503, description = "Not local and no mesh", body = ErrorBody),
+    responses((status = 200, description = "{local: true, fetched_blocks}", body = Object),
+              (status = 502, description = "No connected node holds the missing blocks", body = ErrorBody),
+              (status = 503, description = "Not local and no network connected", body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn cache(
     State(state): State<AppState>,
@@ -479,10 +494,8 @@ pub async fn cache(
     if state.vaults.is_local(&v).await? {
         return Ok(Json(json!({"local": true, "fetched_blocks": 0})));
     }
-    Err(ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "limited mode: blocks are missing here and there is no mesh to fetch them from",
-    ))
+    let fetched = state.mesh.fetch_missing(&v).await?;
+    Ok(Json(json!({"local": true, "fetched_blocks": fetched})))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -10,6 +10,8 @@ pub mod diagnostics;
 pub mod events;
 pub mod files;
 pub mod identity;
+pub mod networks;
+pub mod nodes;
 pub mod system;
 pub mod vault_status;
 pub mod vaults;
@@ -69,6 +71,28 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(vault_status::join))
         .routes(routes!(vault_status::replicate_now))
         .routes(routes!(vault_status::gc))
+        .routes(routes!(networks::list, networks::add))
+        .routes(routes!(networks::create))
+        .routes(routes!(networks::delete))
+        .routes(routes!(networks::connect))
+        .routes(routes!(networks::disconnect))
+        .routes(routes!(networks::invite))
+        .routes(routes!(networks::key))
+        .routes(routes!(networks::add_peers))
+        .routes(routes!(networks::set_bootstrap))
+        .routes(routes!(networks::set_bootstrap_invite))
+        .routes(routes!(networks::rotate))
+        .routes(routes!(networks::setup))
+        .routes(routes!(networks::share))
+        .routes(routes!(networks::share_node))
+        .routes(routes!(networks::nat))
+        .routes(routes!(nodes::list))
+        .routes(routes!(nodes::self_node))
+        .routes(routes!(nodes::get))
+        .routes(routes!(nodes::topology))
+        .routes(routes!(nodes::speedtest))
+        .routes(routes!(nodes::speedtest_history))
+        .routes(routes!(nodes::throughput))
         .merge(uploads)
         .routes(routes!(system::metrics))
         .routes(routes!(system::browse))

@@ -34,12 +34,12 @@ pub struct WhoamiResponse {
 pub struct StatusResponse {
     pub running: bool,
     pub version: String,
-    /// Whether a mesh swarm key is configured (the mesh is not built yet: false).
+    /// Whether a network (a swarm key) is saved.
     pub has_swarm_key: bool,
-    /// True until the mesh is set up with a swarm key.
+    /// True until a network is created, joined or set up.
     pub setup_required: bool,
     pub peer_id: String,
-    /// libp2p listen addresses; empty while the mesh is off.
+    /// libp2p listen addresses; empty while offline.
     pub listen_addrs: Vec<String>,
     pub s3_enabled: bool,
     pub tls: TlsStatus,
@@ -54,6 +54,8 @@ pub struct StatusResponse {
     pub identity: String,
     /// Requests waiting for the user's answer.
     pub pending_approvals: usize,
+    /// Mesh members connected now.
+    pub peers: usize,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -71,7 +73,7 @@ pub struct AtRestStatus {
 
 #[derive(Serialize, ToSchema)]
 pub struct NetworkStatus {
-    /// `none` while no mesh network is configured.
+    /// `none` (no network saved), `offline`, `connecting` or `connected`.
     pub state: String,
     pub id: Option<String>,
     pub name: Option<String>,
@@ -148,13 +150,15 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<Json<StatusRespo
 /// What `/system/status` answers (diagnostics reports include it too).
 pub async fn status_snapshot(state: &AppState) -> ApiResult<StatusResponse> {
     let node = &state.node;
+    let mesh = state.mesh.state_label().await?;
+    let has_key = mesh.state != "none";
     Ok(StatusResponse {
         running: true,
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        has_swarm_key: false,
-        setup_required: true,
+        has_swarm_key: has_key,
+        setup_required: !has_key,
         peer_id: node.peer_id.to_string(),
-        listen_addrs: Vec::new(),
+        listen_addrs: mesh.listen_addrs.clone(),
         s3_enabled: node.s3_enabled,
         tls: TlsStatus {
             enabled: node.tls_fingerprint.is_some(),
@@ -165,10 +169,11 @@ pub async fn status_snapshot(state: &AppState) -> ApiResult<StatusResponse> {
             provider: None,
         },
         network: NetworkStatus {
-            state: "none".into(),
-            id: None,
-            name: None,
+            state: mesh.state,
+            id: mesh.id,
+            name: mesh.name,
         },
+        peers: mesh.peers,
         password_set: state.auth.password_is_set().await?,
         uptime_ms: now_ms() - node.started_at_ms,
         ipc_addr: node.ipc_addr.get().map(|a| a.to_string()),

@@ -1,26 +1,20 @@
-//! Vault views beyond CRUD: info, analytics, scan status, the S3 alias, and
-//! the mesh-dependent routes (share URL, join, replicate-now), which answer
-//! 503 "limited mode" until the mesh exists: never a fake success.
+//! Vault views beyond CRUD: info (with replicas and replication state),
+//! analytics, scan status, the S3 alias, and the mesh routes (share URL,
+//! join, replicate-now), which answer 503 "limited mode" while no network
+//! is connected.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use holdfast_core::folders::ScanReport;
 use holdfast_core::vaults::Analytics;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::api::error::{ApiError, ApiResult, ErrorBody};
+use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::ApiJson;
 use crate::state::AppState;
-
-fn limited_mode() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "limited mode: this node has no mesh yet (no swarm key), so it cannot share or replicate",
-    )
-}
 
 /// Vault details with effective settings and replica health.
 #[utoipa::path(get, path = "/vaults/{vault_id}/info", tag = "vaults", security(("bearer" = [])),
@@ -29,15 +23,20 @@ fn limited_mode() -> ApiError {
 pub async fn info(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let v = state.vaults.get(&id).await?;
     let alias = state.vaults.s3_alias(&id).await?;
-    let holders = 1u32;
+    let replicas = state.mesh.holders(&id).await?;
+    let holders = replicas.len().max(1) as u32;
+    let in_sync = replicas.iter().filter(|r| r["in_sync"] == true).count() as u32;
     Ok(Json(json!({
         "id": v.id,
         "name": v.name,
         "trusted": true,
         "rf_target": v.rf_target,
         "rf_actual": holders,
+        "rf_in_sync": in_sync.max(1),
         "replica_health": if holders >= v.rf_target { "ok" } else { "under_replicated" },
-        "replicas": [{"node_id": state.node.peer_id.to_string(), "self": true}],
+        "replicas": replicas,
+        "replication": state.mesh.replication_status(&id),
+        "conflict_count": v.conflict_count,
         "hard_quota": v.hard_quota,
         "byte_count": v.byte_count,
         "file_count": v.file_count,
@@ -96,30 +95,73 @@ pub async fn set_s3_alias(
     Ok(Json(req))
 }
 
-/// Mint a share URL (needs the mesh: 503 until it exists).
+#[derive(Serialize, ToSchema)]
+pub struct ShareUrl {
+    /// `holdfast://vault/v1/…`: it carries the vault key; whoever holds it
+    /// can read the vault. Share it only with your own devices.
+    pub url: String,
+}
+
+/// Mint a share URL for the vault (its key and this node's addresses).
 #[utoipa::path(get, path = "/vaults/{vault_id}/share-url", tag = "vaults", security(("bearer" = [])),
     params(("vault_id" = String, Path)),
-    responses((status = 503, description = "Limited mode", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ShareUrl),
+              (status = 403, description = "Locked", body = ErrorBody),
+              (status = 503, description = "Limited mode: no network connected", body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
 pub async fn share_url(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<(HeaderMap, Json<ShareUrl>)> {
     state.vaults.get(&id).await?;
-    Err(limited_mode())
+    let url = state.mesh.vault_share_url(&id).await?;
+    state
+        .audit
+        .record("vault_shared", json!({"vault_id": id}))
+        .await;
+    let mut h = HeaderMap::new();
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok((h, Json(ShareUrl { url })))
 }
 
-/// Adopt a shared vault (needs the mesh: 503 until it exists).
-#[utoipa::path(post, path = "/vaults/join", tag = "vaults", security(("bearer" = [])),
-    responses((status = 503, description = "Limited mode", body = ErrorBody)))]
-pub async fn join() -> ApiResult<Json<Value>> {
-    Err(limited_mode())
+#[derive(Deserialize, ToSchema)]
+pub struct JoinBody {
+    /// A `holdfast://vault/v1/…` share URL.
+    pub url: String,
 }
 
-/// Kick a replication cycle (needs the mesh: 503 until it exists).
+/// Adopt a vault from its share URL; replication then fills it.
+#[utoipa::path(post, path = "/vaults/join", tag = "vaults", security(("bearer" = [])), request_body = JoinBody,
+    responses((status = 201, body = crate::api::v1::vaults::VaultJson),
+              (status = 400, description = "Not a valid share URL", body = ErrorBody),
+              (status = 403, description = "Locked", body = ErrorBody),
+              (status = 409, description = "The vault lives on another network", body = ErrorBody),
+              (status = 503, description = "Limited mode: no network connected", body = ErrorBody)))]
+pub async fn join(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<JoinBody>,
+) -> ApiResult<(StatusCode, Json<crate::api::v1::vaults::VaultJson>)> {
+    let v = state.mesh.join_vault(&req.url).await?;
+    state
+        .audit
+        .record("vault_joined", json!({"vault_id": v.id}))
+        .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::api::v1::vaults::json_of(v, &state)),
+    ))
+}
+
+/// Kick a replication cycle now. Returns at once.
 #[utoipa::path(post, path = "/replicate-now", tag = "vaults", security(("bearer" = [])),
-    responses((status = 503, description = "Limited mode", body = ErrorBody)))]
-pub async fn replicate_now() -> ApiResult<Json<Value>> {
-    Err(limited_mode())
+    responses((status = 202, description = "{started: true}", body = Object),
+              (status = 503, description = "Limited mode: no network connected", body = ErrorBody)))]
+pub async fn replicate_now(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
+    state.mesh.replicate_now()?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"started": true}))))
 }
 
 /// Run garbage collection now (it also runs every six hours): drop versions

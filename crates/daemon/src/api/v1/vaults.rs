@@ -20,7 +20,8 @@ pub struct VaultJson {
     /// Trusted vaults hold their key here.
     pub trusted: bool,
     /// `available` while readable; `locked` while Holdfast is locked;
-    /// `password_locked` while the vault's own password is not entered.
+    /// `password_locked` while the vault's own password is not entered;
+    /// `no_key` for a vault this node holds sealed or only sees in the swarm.
     pub key_state: String,
     pub rf_target: u32,
     pub hard_quota: Option<u64>,
@@ -31,7 +32,7 @@ pub struct VaultJson {
     /// Files edited in two places at once that wait for a choice (paths
     /// with more than one head in the catalog; see `resolve-conflict`).
     pub conflict_count: u64,
-    /// Peers holding this vault; 0 on a single node.
+    /// Other nodes holding this vault (from their announcements).
     pub peer_count: u32,
     pub created_ms: i64,
     /// The local folder this vault mirrors, if any.
@@ -55,6 +56,12 @@ pub(crate) fn json_of(v: Vault, state: &AppState) -> VaultJson {
     } else {
         "available"
     };
+    let peer_count = state
+        .mesh
+        .nodes()
+        .iter()
+        .filter(|n| n.info.vaults.iter().any(|x| x.id == v.id))
+        .count() as u32;
     VaultJson {
         key_state: key_state.into(),
         folder: v.folder,
@@ -71,7 +78,7 @@ pub(crate) fn json_of(v: Vault, state: &AppState) -> VaultJson {
         byte_count: v.byte_count,
         file_count: v.file_count,
         conflict_count: v.conflict_count,
-        peer_count: 0,
+        peer_count,
         created_ms: v.created_ms,
     }
 }
@@ -138,9 +145,60 @@ pub struct Unlocked {
     responses((status = 200, body = Vec<VaultJson>)))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<VaultJson>>> {
     let vaults = state.vaults.list().await?;
-    Ok(Json(
-        vaults.into_iter().map(|v| json_of(v, &state)).collect(),
-    ))
+    let mut out: Vec<VaultJson> = vaults.into_iter().map(|v| json_of(v, &state)).collect();
+    // Vaults held here sealed (a replica), then those only seen in the swarm.
+    let mut seen: std::collections::HashSet<String> = out.iter().map(|v| v.id.clone()).collect();
+    let replicas = state.mesh.replicas().list().await?;
+    let nodes = state.mesh.nodes();
+    for r in replicas {
+        seen.insert(r.id.clone());
+        let holders = nodes
+            .iter()
+            .filter(|n| n.info.vaults.iter().any(|v| v.id == r.id))
+            .count();
+        out.push(untrusted(
+            &r.id,
+            r.rf_target,
+            r.sealed_bytes,
+            holders as u32 + 1,
+            r.created_ms,
+        ));
+    }
+    for n in &nodes {
+        for v in &n.info.vaults {
+            if seen.insert(v.id.clone()) {
+                let holders = nodes
+                    .iter()
+                    .filter(|m| m.info.vaults.iter().any(|x| x.id == v.id))
+                    .count();
+                out.push(untrusted(&v.id, v.rf_target, v.bytes, holders as u32, 0));
+            }
+        }
+    }
+    Ok(Json(out))
+}
+
+/// A vault without its key here: only its id, size and target are known.
+fn untrusted(id: &str, rf: u32, bytes: u64, peers: u32, created_ms: i64) -> VaultJson {
+    VaultJson {
+        id: id.to_owned(),
+        name: format!("Vault {}", &id[..id.len().min(8)]),
+        trusted: false,
+        key_state: "no_key".into(),
+        rf_target: rf,
+        hard_quota: None,
+        retention_days: 0,
+        byte_count: bytes,
+        file_count: 0,
+        conflict_count: 0,
+        peer_count: peers,
+        created_ms,
+        folder: None,
+        read_only: true,
+        pinned: false,
+        sync_paused: false,
+        password_protected: false,
+    }
 }
 
 /// Create a trusted vault (Holdfast must be unlocked: its key is wrapped by yours).
