@@ -118,7 +118,9 @@ await run("network", { width: 1280, height: 800 }, async ({ page, api }) => {
     step("disconnect, then connect again");
     await page.locator('#network-state [data-action="disconnect"]').click();
     await page.locator("#network-state .network-state", { hasText: "Disconnected" }).waitFor();
-    await page.locator('#network-state [data-action="connect"]').click();
+    await page.locator("#network-state .not-connected").waitFor();
+    await audit(page, "network-disconnected");
+    await page.locator("#saved-networks tr", { hasText: "Home lab" }).locator('[data-action="connect"]').click();
     await page.locator('#network-state [data-action="disconnect"]').waitFor();
   }
 

@@ -47,7 +47,8 @@ function rate(t) {
 }
 
 function speedText(t) {
-  return `${Math.round(t.latency_ms)} ms · ${rate(t)}`;
+  const ms = t.latency_ms < 10 ? Number(t.latency_ms).toFixed(1) : Math.round(t.latency_ms);
+  return `${ms} ms · ${rate(t)}`;
 }
 
 async function copyText(text) {
@@ -62,7 +63,8 @@ async function copyText(text) {
 /** A button showing a shortened id that copies the full one. */
 function idButton(id) {
   return h('button', {
-    type: 'button', class: 'link-button node-id', title: id, 'aria-label': `Copy device id ${id}`, text: shortId(id),
+    type: 'button', class: 'link-button node-id', title: `${id} (click to copy)`, text: shortId(id),
+    'aria-label': `${shortId(id)}: copy the full device id`,
     on: { click: async () => { if (await copyText(id)) notify('Device id copied.'); } },
   });
 }
@@ -154,10 +156,14 @@ export function sparkline(t) {
   const outSum = buckets.reduce((a, b) => a + b.bytes_out, 0);
   const span = fmt.duration(buckets.length * (t.bucket_ms || 10_000));
   const summary = `In the last ${span}: ${fmt.bytes(inSum)} received, ${fmt.bytes(outSum)} sent.`;
+  if (buckets.length < 2) {
+    return h('div', { class: 'traffic' },
+      h('p', { class: 'muted traffic-summary', text: `${buckets.length ? summary : ''} The graph appears after a few seconds.`.trim() }));
+  }
   return h('div', { class: 'traffic' },
     s('svg', { class: 'sparkline', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', 'aria-hidden': 'true' },
-      buckets.length > 1 ? s('polyline', { class: 'in', points: line('bytes_in') }) : null,
-      buckets.length > 1 ? s('polyline', { class: 'out', points: line('bytes_out') }) : null),
+      s('polyline', { class: 'in', points: line('bytes_in') }),
+      s('polyline', { class: 'out', points: line('bytes_out') })),
     h('p', { class: 'small' },
       h('span', { class: 'legend in', text: 'Received' }), ' ', h('span', { class: 'legend out', text: 'Sent' })),
     h('p', { class: 'muted traffic-summary', text: summary }));
@@ -226,14 +232,19 @@ export async function render(ctx) {
   function renderState(status) {
     const net = active();
     if (!net || nets.state === 'none') {
+      // Saved networks but none active (after Disconnect): say so; the
+      // saved list below offers Connect.
+      const kind = (nets.networks || []).length ? 'saved' : 'none';
       stateKey = null;
-      if (lastActive !== null || !stateBody.querySelector('.welcome')) {
+      if (lastActive !== null || stateBody.dataset.kind !== kind) {
         invitePanel.hidden = true;
-        fill(stateBody, welcome());
+        stateBody.dataset.kind = kind;
+        fill(stateBody, kind === 'none' ? welcome() : notConnected());
       }
       lastActive = null;
       return;
     }
+    delete stateBody.dataset.kind;
     if (lastActive !== net.id) {
       invitePanel.hidden = true;
       invitePanel.replaceChildren();
@@ -289,6 +300,19 @@ export async function render(ctx) {
       h('div', { class: 'welcome-choices' },
         h('div', { class: 'choice' }, h('h3', { text: 'Create a network' }), createForm()),
         h('div', { class: 'choice' }, h('h3', { text: 'Join with an invite link' }), joinForm())));
+  }
+
+  function notConnected() {
+    return h('div', { class: 'not-connected' },
+      h('div', { class: 'network-head' },
+        h('p', { class: 'big network-name', text: 'Not connected' }),
+        h('span', { class: 'badge warn network-state', text: 'Disconnected' })),
+      h('p', { class: 'muted', text: 'This device is in no network right now. Connect to one of your saved networks below, or create or join another.' }),
+      h('details', { class: 'more-networks' },
+        h('summary', { text: 'Create or join another network' }),
+        h('div', { class: 'welcome-choices' },
+          h('div', { class: 'choice' }, h('h3', { text: 'Create a network' }), createForm()),
+          h('div', { class: 'choice' }, h('h3', { text: 'Join with an invite link' }), joinForm()))));
   }
 
   function createForm() {

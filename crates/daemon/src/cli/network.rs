@@ -215,6 +215,10 @@ async fn status(owner: &Owner<'_>) -> anyhow::Result<()> {
                 .unwrap_or_default();
             println!("Network: {} ({id}{fp})", s(&net["name"]));
         }
+        None if net["state"] == "offline" => println!(
+            "Network: not connected (see `holdfast network list`, then \
+             `holdfast network connect ID`)."
+        ),
         None => println!(
             "Network: none. Create one with `holdfast network create` or join with \
              `holdfast network join URL`."
