@@ -115,6 +115,13 @@ await run("network", { width: 1280, height: 800 }, async ({ page, api }) => {
     await page.locator("#topology .node.on:not(.self)").waitFor();
     await audit(page, "network-peers");
 
+    step("the second device leaves: the page follows without a reload");
+    const left = await fetch(`${process.env.HOLDFAST_PEER_URL}/api/v1/networks/disconnect`, {
+      method: "POST", headers: { authorization: `Bearer ${process.env.HOLDFAST_PEER_TOKEN}` },
+    });
+    if (!left.ok) throw new Error(`the peer could not leave: ${left.status}`);
+    await page.waitForFunction(() => !document.querySelector("#peers .dot.on"), null, { timeout: 30000 });
+
     step("disconnect, then connect again");
     await page.locator('#network-state [data-action="disconnect"]').click();
     await page.locator("#network-state .network-state", { hasText: "Disconnected" }).waitFor();
