@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_vault_roles.sql"),
     include_str!("../migrations/0008_app_token_binding.sql"),
     include_str!("../migrations/0009_version_origin.sql"),
+    include_str!("../migrations/0011_profile_contacts.sql"),
 ];
 
 /// How many read connections to keep open at most.

@@ -20,6 +20,7 @@ mod ipc_spec_client;
 mod lifecycle;
 mod logs;
 mod openapi;
+mod profile;
 mod schemathesis;
 mod security;
 mod system;
