@@ -21,6 +21,7 @@ mod lifecycle;
 mod logs;
 mod mesh;
 mod openapi;
+mod profile;
 mod schemathesis;
 mod security;
 mod system;

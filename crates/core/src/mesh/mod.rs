@@ -93,6 +93,8 @@ pub struct Mesh {
 struct Inner {
     catalog: Catalog,
     vaults: Vaults,
+    /// Display name, avatar and country: what gossip shows of this node.
+    profile: crate::profile::Profile,
     replicas: Replicas,
     networks: Networks,
     events: EventBus,
@@ -137,6 +139,7 @@ impl Mesh {
     pub fn new(
         catalog: Catalog,
         vaults: Vaults,
+        profile: crate::profile::Profile,
         events: EventBus,
         keypair: Keypair,
         config: MeshConfig,
@@ -149,6 +152,7 @@ impl Mesh {
                 networks: Networks::new(catalog.clone()),
                 catalog,
                 vaults,
+                profile,
                 events,
                 config,
                 keypair,
