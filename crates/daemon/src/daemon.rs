@@ -18,7 +18,7 @@ use holdfast_core::folders::FolderSync;
 use holdfast_core::fsutil::{self, Mode};
 use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::identity::{Identity, LockState};
-use holdfast_core::mesh::Mesh;
+use holdfast_core::mesh::{Mesh, Services};
 use holdfast_core::metrics::Metrics;
 use holdfast_core::profile::Profile;
 use holdfast_core::store::BlockStore;
@@ -109,10 +109,12 @@ impl RunningDaemon {
             .context("loading the profile")?;
         let started_at_ms = now_ms();
         let mesh = Mesh::new(
-            catalog.clone(),
-            vaults.clone(),
-            profile.clone(),
-            events.clone(),
+            Services {
+                catalog: catalog.clone(),
+                vaults: vaults.clone(),
+                profile: profile.clone(),
+                events: events.clone(),
+            },
             node_key.clone(),
             config.mesh.clone(),
             started_at_ms,
