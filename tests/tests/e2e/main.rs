@@ -29,6 +29,7 @@ mod tls;
 mod ui;
 mod ui_conflicts;
 mod ui_files;
+mod ui_mesh;
 mod ui_pages;
 mod ui_prompts;
 mod vault_moves;
