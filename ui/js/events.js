@@ -11,7 +11,7 @@ const TYPES = [
   'approval_requested', 'approval_resolved', 'identity_state', 'audit',
   'file_added', 'file_updated', 'file_deleted', 'file_conflict',
   'vault_created', 'vault_changed', 'vault_deleted', 'lagged', 'message',
-  'peer_connected', 'peer_disconnected', 'network_changed', 'replication_progress',
+  'peer_connected', 'peer_disconnected', 'network_changed', 'replication_progress', 'profile_changed',
 ];
 const KEEP = 100;
 

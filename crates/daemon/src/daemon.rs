@@ -11,14 +11,16 @@ use holdfast_core::apps::Apps;
 use holdfast_core::audit::Audit;
 use holdfast_core::auth::Auth;
 use holdfast_core::backups::Backups;
+use holdfast_core::contacts::Contacts;
 use holdfast_core::diagnostics::Diagnostics;
 use holdfast_core::events::EventBus;
 use holdfast_core::folders::FolderSync;
 use holdfast_core::fsutil::{self, Mode};
 use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::identity::{Identity, LockState};
-use holdfast_core::mesh::Mesh;
+use holdfast_core::mesh::{Mesh, Services};
 use holdfast_core::metrics::Metrics;
+use holdfast_core::profile::Profile;
 use holdfast_core::store::BlockStore;
 use holdfast_core::time::now_ms;
 use holdfast_core::vaults::Vaults;
@@ -102,11 +104,17 @@ impl RunningDaemon {
             paths.data_dir().to_path_buf(),
             cancel.clone(),
         );
+        let profile = Profile::load(catalog.clone(), events.clone())
+            .await
+            .context("loading the profile")?;
         let started_at_ms = now_ms();
         let mesh = Mesh::new(
-            catalog.clone(),
-            vaults.clone(),
-            events.clone(),
+            Services {
+                catalog: catalog.clone(),
+                vaults: vaults.clone(),
+                profile: profile.clone(),
+                events: events.clone(),
+            },
             node_key.clone(),
             config.mesh.clone(),
             started_at_ms,
@@ -115,6 +123,8 @@ impl RunningDaemon {
         let state = AppState {
             mesh,
             diagnostics: Diagnostics::new(&paths, config.clone()),
+            profile,
+            contacts: Contacts::new(catalog.clone()),
             events: events.clone(),
             shutdown: cancel.clone(),
             auth,

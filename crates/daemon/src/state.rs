@@ -11,6 +11,7 @@ use holdfast_core::apps::Apps;
 use holdfast_core::audit::Audit;
 use holdfast_core::auth::Auth;
 use holdfast_core::backups::Backups;
+use holdfast_core::contacts::Contacts;
 use holdfast_core::diagnostics::Diagnostics;
 use holdfast_core::events::EventBus;
 use holdfast_core::folders::FolderSync;
@@ -18,6 +19,7 @@ use holdfast_core::identity::Identity;
 use holdfast_core::identity::keyring::RememberedKey;
 use holdfast_core::mesh::Mesh;
 use holdfast_core::metrics::Metrics;
+use holdfast_core::profile::Profile;
 use holdfast_core::vaults::Vaults;
 use libp2p_identity::PeerId;
 use tokio_util::sync::CancellationToken;
@@ -44,6 +46,10 @@ pub struct AppState {
     pub diagnostics: Diagnostics,
     /// Live events for SSE and other views.
     pub events: EventBus,
+    /// The node's profile (REST `/profile`; its public part feeds the mesh).
+    pub profile: Profile,
+    /// Favourite mesh nodes.
+    pub contacts: Contacts,
     /// Cancelled when shutdown begins, so long-lived streams end.
     pub shutdown: CancellationToken,
 }

@@ -94,6 +94,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/diagnostics/reports"),
     ("get", "/api/v1/diagnostics/reports/{id}"),
     ("delete", "/api/v1/diagnostics/reports/{id}"),
+    ("get", "/api/v1/profile"),
+    ("put", "/api/v1/profile"),
+    ("post", "/api/v1/profile/push-test"),
+    ("get", "/api/v1/contacts"),
+    ("post", "/api/v1/contacts"),
+    ("get", "/api/v1/contacts/{node_id}"),
+    ("put", "/api/v1/contacts/{node_id}"),
+    ("delete", "/api/v1/contacts/{node_id}"),
 ];
 
 async fn document(d: &TestDaemon) -> Value {

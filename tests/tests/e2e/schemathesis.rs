@@ -6,7 +6,9 @@
 //!
 //! Left out: `/events/stream` (an endless stream), `/auth/logout` and
 //! `/identity/lock` (they would end the session and the unlocked identity
-//! the run relies on), and deleting the run's vault. Operations on a vault
+//! the run relies on), `/profile/push-test` (it POSTs to whatever push
+//! endpoint was generated, beyond loopback; `profile.rs` tests it against a
+//! local server), and deleting the run's vault. Operations on a vault
 //! use a real one holding a file (`tests/schemathesis/schemathesis.toml`).
 //! Generated vault folders are kept inside a sandbox directory by
 //! `tests/schemathesis/hooks.py`, which also accepts the documented 503 of
@@ -153,6 +155,7 @@ async fn schemathesis_finds_no_server_error_nor_response_off_its_schema() {
             "/api/v1/events/stream",
             "/api/v1/auth/logout",
             "/api/v1/identity/lock",
+            "/api/v1/profile/push-test",
         ],
     )
     .await;

@@ -1,7 +1,8 @@
 // One vault: its overview (facts and a storage chart), its files (search,
 // sort, folders, previews, multi-select, rename/move, uploads of files and
 // folders, a Deleted files view), conflicts, its folder on this computer,
-// and its settings. The parts live in vault-*.js; this module wires them.
+// the devices that keep copies of it, and its settings. The parts live in
+// vault-*.js; this module wires them.
 
 import { api, download, encodePath } from '../api.js';
 import { h, fill, field, section, pageTitle, facts, busy, confirmDialog, skeleton } from '../dom.js';
@@ -18,6 +19,7 @@ import { deletedList } from './vault-deleted.js';
 import { storageChart } from './vault-chart.js';
 import { renameDialog, newFolderDialog } from './vault-rename.js';
 import { settingsForm } from './vault-settings.js';
+import { replicationPanel } from './vault-replicas.js';
 import { conflictRow as conflictPanelRow } from '../conflicts.js';
 
 const PARALLEL_DELETES = 4;
@@ -112,9 +114,11 @@ export async function render(ctx) {
   trash.element.hidden = true;
   const filesView = h('div', { id: 'files-view' }, crumbs, up.element, table.element);
 
+  const replicas = replicationPanel(id);
   ctx.view.append(
     section('Overview', summary, chartBox),
     section('Files', toolbar, filesView, trash.element),
+    section('Your devices', replicas.element),
     section('Folder on this computer', folder.element),
     section('Settings', settingsForm(() => vault, (v) => applyVault(v))),
     history.dialog, preview.dialog);
@@ -343,11 +347,14 @@ export async function render(ctx) {
   ctx.subscribe(['vault_deleted'], (e) => {
     if (e.vault_id === id) location.hash = '#/vaults';
   });
+  ctx.subscribe(['replication_progress', 'peer_connected', 'peer_disconnected', 'network_changed'], (e) => {
+    if (!e.vault_id || e.vault_id === id) replicas.refresh();
+  });
   ctx.every(() => folder.poll().catch(() => {}), 2000);
 
   applyVault(vault);
   await Promise.all([loadFiles().catch((err) => {
     table.showLoading(h('p', { class: 'muted', text: 'The file list could not be loaded.' }));
     inlineError(crumbs, err);
-  }), loadChart(), folder.poll().catch(() => {})]);
+  }), loadChart(), folder.poll().catch(() => {}), replicas.refresh()]);
 }

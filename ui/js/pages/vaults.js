@@ -11,6 +11,7 @@ const KEY_STATES = {
   available: ['Open', 'ok'],
   locked: ['Locked', 'warn'],
   password_locked: ['Needs its password', 'warn'],
+  no_key: ['Sealed copy', 'muted'],
 };
 
 /** A <meter> of bytes used against the quota, with a text equivalent. */
@@ -58,7 +59,8 @@ export async function render(ctx) {
   const none = empty('No vaults yet. Create one below to keep files safe and versioned.');
   none.hidden = true;
   list.append(h('li', {}, skeleton(3, 'Loading your vaults…')));
-  ctx.view.append(section('Your vaults', list, none), section('New vault', createForm()));
+  ctx.view.append(section('Your vaults', list, none), section('New vault', createForm()),
+    section('Join a shared vault', joinForm()));
 
   async function load() {
     const vaults = await api.get('/vaults');
@@ -69,6 +71,7 @@ export async function render(ctx) {
   }
 
   function vaultItem(v) {
+    if (!v.trusted) return sealedItem(v);
     const flags = [];
     if (v.folder) flags.push(`Mirrors ${v.folder}${v.sync_paused ? ' (paused)' : ''}`);
     if (v.read_only) flags.push('Read-only');
@@ -80,6 +83,36 @@ export async function render(ctx) {
         v.conflict_count ? ' · ' : null, conflictBadge(v.conflict_count, `#/vaults/${encodeURIComponent(v.id)}`)),
       quotaBar(v),
       flags.length ? h('p', { class: 'muted small', text: flags.join(' · ') }) : null);
+  }
+
+  /** A vault of the network that this device cannot open. */
+  function sealedItem(v) {
+    return h('li', { class: 'vault card sealed', 'data-id': v.id },
+      h('div', { class: 'vault-head' }, h('h3', { text: v.name }), keyBadge(v)),
+      h('p', { class: 'muted small', text: v.byte_count
+        ? `This device keeps ${fmt.bytes(v.byte_count)} of it, encrypted, so your other devices have one more copy. It cannot be opened here without its share link.`
+        : 'Another device of yours holds this vault. Open its share link here (Join a shared vault) to see its files.' }));
+  }
+
+  function joinForm() {
+    const url = field('Share link', { id: 'join-vault-url', required: true, autocomplete: 'off', spellcheck: false,
+      placeholder: 'holdfast://vault/v1/…' }, 'Made on another of your devices: vault page → Your devices → Add another device.');
+    const submit = h('button', { type: 'submit', text: 'Join vault' });
+    const form = h('form', { id: 'join-vault-form', class: 'stack' }, url.wrap, h('div', { class: 'actions' }, submit));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      busy(submit, async () => {
+        try {
+          const v = await api.post('/vaults/join', { url: url.input.value.trim() });
+          notify(`Vault “${v.name}” joined: its files arrive from your other devices.`);
+          form.reset();
+          location.hash = `#/vaults/${encodeURIComponent(v.id)}`;
+        } catch (err) {
+          showError(err.status === 503 ? 'Connect this device to your network first (Network page).' : err);
+        }
+      });
+    });
+    return form;
   }
 
   function createForm() {

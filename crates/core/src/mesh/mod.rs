@@ -93,6 +93,8 @@ pub struct Mesh {
 struct Inner {
     catalog: Catalog,
     vaults: Vaults,
+    /// Display name, avatar and country: what gossip shows of this node.
+    profile: crate::profile::Profile,
     replicas: Replicas,
     networks: Networks,
     events: EventBus,
@@ -133,22 +135,35 @@ fn port_zero(a: &Multiaddr) -> bool {
         .any(|p| matches!(p, libp2p::multiaddr::Protocol::Tcp(0)))
 }
 
+/// The daemon's services the mesh works with.
+pub struct Services {
+    pub catalog: Catalog,
+    pub vaults: Vaults,
+    pub profile: crate::profile::Profile,
+    pub events: EventBus,
+}
+
 impl Mesh {
     pub fn new(
-        catalog: Catalog,
-        vaults: Vaults,
-        events: EventBus,
+        services: Services,
         keypair: Keypair,
         config: MeshConfig,
         started_ms: i64,
         shutdown: CancellationToken,
     ) -> Self {
+        let Services {
+            catalog,
+            vaults,
+            profile,
+            events,
+        } = services;
         Self {
             inner: Arc::new(Inner {
                 replicas: Replicas::new(catalog.clone()),
                 networks: Networks::new(catalog.clone()),
                 catalog,
                 vaults,
+                profile,
                 events,
                 config,
                 keypair,

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use libp2p::PeerId;
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::gossip::{MAX_AVATAR, NodeInfo, VaultAnnounce};
@@ -64,19 +63,7 @@ pub(super) fn spawn_announcer(mesh: Mesh) {
 impl Mesh {
     /// This node's announcement, as of now.
     pub(super) async fn self_info(&self) -> Result<NodeInfo, MeshError> {
-        let profile: Option<(Option<String>, Option<String>)> = self
-            .inner
-            .catalog
-            .read(|c| {
-                c.query_row(
-                    "SELECT display_name, picture FROM profile WHERE id = 1",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-            })
-            .await?;
-        let (display_name, avatar) = profile.unwrap_or_default();
+        let profile = self.inner.profile.public();
         let mut vaults = Vec::new();
         for v in self.inner.vaults.list().await? {
             let ids = self.inner.vaults.version_ids(&v.id).await?;
@@ -117,9 +104,13 @@ impl Mesh {
         }
         Ok(NodeInfo {
             node_id: self.peer_id().to_string(),
-            display_name,
-            avatar: avatar.filter(|a| a.len() <= MAX_AVATAR),
-            country: self.inner.config.country.clone(),
+            display_name: profile.display_name.clone(),
+            avatar: profile.avatar.clone().filter(|a| a.len() <= MAX_AVATAR),
+            // The profile's country wins over the config's.
+            country: profile
+                .country
+                .clone()
+                .or_else(|| self.inner.config.country.clone()),
             caps,
             vaults,
             started_ms: self.inner.started_ms,

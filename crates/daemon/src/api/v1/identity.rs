@@ -318,5 +318,7 @@ pub async fn put_profile(
         }
     }
     state.identity.set_profile(profile.clone()).await?;
+    // The display name and picture are the node profile's too.
+    state.profile.refresh().await?;
     Ok(Json(profile.into()))
 }

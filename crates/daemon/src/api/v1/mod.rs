@@ -6,12 +6,14 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod contacts;
 pub mod diagnostics;
 pub mod events;
 pub mod files;
 pub mod identity;
 pub mod networks;
 pub mod nodes;
+pub mod profile;
 pub mod system;
 pub mod vault_status;
 pub mod vaults;
@@ -117,4 +119,12 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(diagnostics::create, diagnostics::list))
         .routes(routes!(diagnostics::download, diagnostics::delete))
         .merge(profile)
+        .routes(routes!(contacts::list, contacts::create))
+        .routes(routes!(contacts::get, contacts::put, contacts::delete))
+        .routes(routes!(profile::push_test))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(profile::get_profile, profile::put_profile))
+                .layer(DefaultBodyLimit::max(profile::BODY_LIMIT)),
+        )
 }
