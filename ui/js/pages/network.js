@@ -99,7 +99,7 @@ export function topologySvg(topo) {
   // This device first, at the top of the circle.
   nodes.sort((a, b) => (b.self ? 1 : 0) - (a.self ? 1 : 0));
   const W = 360;
-  const H = 280;
+  const H = nodes.length > 1 ? 280 : 110;
   const cx = W / 2;
   const cy = H / 2 - 8;
   const R = nodes.length > 1 ? 95 : 0;
@@ -203,7 +203,7 @@ export async function render(ctx) {
   peersCard.append(peersBody);
   mapCard.append(mapBody);
   trafficCard.append(trafficBody);
-  const mesh = h('div', { class: 'grid' }, mapCard, trafficCard);
+  const mesh = h('div', { class: 'grid network-mesh' }, mapCard, trafficCard);
   ctx.view.append(stateCard, peersCard, mesh, savedCard);
 
   let lastActive = null;
