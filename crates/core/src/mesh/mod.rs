@@ -305,6 +305,7 @@ impl Mesh {
             remembered,
             mdns: self.inner.config.mdns,
             relay_server,
+            external: parse(&self.inner.config.external_addrs),
             counters: self.inner.counters.clone(),
         };
         let cancel = self.inner.shutdown.child_token();
@@ -484,6 +485,21 @@ impl Mesh {
                 peers: 0,
             },
         }
+    }
+
+    /// Members connected now and whether any vault is catching up: what
+    /// the tray shows.
+    pub fn activity(&self) -> (bool, usize, bool) {
+        let online = self.handle().is_some();
+        let peers = self.facts().connected.len();
+        let syncing = self
+            .inner
+            .status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|s| s.state == "syncing");
+        (online, peers, syncing)
     }
 
     /// The state, telling "no network at all" from "networks saved, none

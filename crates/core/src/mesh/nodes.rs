@@ -127,6 +127,19 @@ impl Mesh {
             tracing::debug!(%from, "ignored a malformed node announcement");
             return;
         };
+        // Where it can be reached (directly or through a relay), for dialling.
+        let suffix = format!("/p2p/{from}");
+        let addrs: Vec<libp2p::Multiaddr> = info
+            .addrs
+            .iter()
+            .filter(|a| a.ends_with(&suffix))
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        if let Some(h) = self.handle()
+            && !addrs.is_empty()
+        {
+            let _ = h.commands.send(Command::Remember(addrs));
+        }
         let changed = {
             let mut nodes = self.inner.nodes.lock().unwrap_or_else(|p| p.into_inner());
             let old = nodes.insert(from, (info.clone(), now_ms()));
