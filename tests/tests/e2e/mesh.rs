@@ -666,3 +666,34 @@ async fn a_folder_backed_vault_receives_a_peers_edits_on_disk() {
     a.wait_file(&vid, "/from-b.txt", b"written in B's folder")
         .await;
 }
+
+#[tokio::test]
+async fn a_revoked_invite_is_refused_by_the_node_that_made_it() {
+    let (a, b) = tokio::join!(Node::start(), Node::start());
+    let net = a.create_network().await;
+    let inv = a.get(&format!("/networks/{net}/invite")).await;
+    let invite_id = inv["invite_id"].as_str().unwrap();
+    let list = a.get(&format!("/networks/{net}/invites")).await;
+    assert_eq!(list[0]["id"], invite_id);
+    assert_eq!(list[0]["revoked"], false);
+    assert!(list[0].get("url").is_none(), "the list never shows the key");
+    let r =
+        a.d.delete_auth(&format!("/networks/{net}/invites/{invite_id}"), &a.token)
+            .await;
+    assert_eq!(r.status(), 204);
+    assert_error(
+        a.d.delete_auth(&format!("/networks/{net}/invites/nope"), &a.token)
+            .await,
+        404,
+    )
+    .await;
+    let r = b.post("/networks", json!({"url": inv["url"]})).await;
+    let msg = assert_error(r, 403).await;
+    assert!(msg.contains("revoked"), "{msg}");
+    // B forgot the network and is offline again.
+    let st = b.get("/networks").await;
+    assert_eq!(st["networks"], json!([]));
+    // A fresh invite works.
+    b.join_network(&a.invite(&net).await).await;
+    a.wait_connected(&b.peer_id().await).await;
+}
