@@ -697,3 +697,38 @@ async fn a_revoked_invite_is_refused_by_the_node_that_made_it() {
     b.join_network(&a.invite(&net).await).await;
     a.wait_connected(&b.peer_id().await).await;
 }
+
+#[tokio::test]
+async fn a_locked_node_waits_for_its_unlock_then_catches_up() {
+    let (a, b) = tokio::join!(Node::start(), Node::start());
+    let net = a.create_network().await;
+    b.join_network(&a.invite(&net).await).await;
+    a.wait_connected(&b.peer_id().await).await;
+    let vid = a.create_vault("Later", 2).await;
+    a.share_and_join(&vid, &[&b]).await;
+    assert_eq!(b.post("/identity/lock", json!({})).await.status(), 204);
+    a.put(&vid, "/while-locked.txt", b"arrives after the unlock")
+        .await;
+    wait_for("B paused, saying why", || async {
+        let info = b.get(&format!("/vaults/{vid}/info")).await;
+        info["replication"]["state"] == "paused"
+            && info["replication"]["reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("unlock")
+    })
+    .await;
+    let r = b
+        .post(
+            "/identity/unlock",
+            json!({"passphrase": crate::harness::PASSPHRASE}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    b.wait_file(&vid, "/while-locked.txt", b"arrives after the unlock")
+        .await;
+    wait_for("B idle again", || async {
+        b.get(&format!("/vaults/{vid}/info")).await["replication"]["state"] == "idle"
+    })
+    .await;
+}

@@ -41,6 +41,11 @@ pub(super) fn spawn_announcer(mesh: Mesh) {
                 }
                 ev = bus.recv() => {
                     let kind = ev.as_ref().ok().and_then(|e| e["type"].as_str().map(str::to_owned));
+                    if kind.as_deref() == Some("identity_state") {
+                        // Unlocked: vaults that waited for their key can sync.
+                        mesh.inner.wake.notify_one();
+                        continue;
+                    }
                     if !matches!(kind.as_deref(), Some("file_updated" | "file_deleted" | "profile_changed" | "vault_changed")) {
                         continue;
                     }

@@ -152,6 +152,33 @@ impl Mesh {
         let me = self.self_info().await?;
         for mine in &me.vaults {
             let trusted = mine.role == "trusted";
+            if trusted && !self.inner.vaults.key_available(&mine.id).await {
+                // Nothing arriving could be opened: wait for the unlock
+                // instead of fetching blocks that cannot be recorded.
+                let behind = nodes.iter().any(|n| {
+                    n.info
+                        .vaults
+                        .iter()
+                        .any(|v| v.id == mine.id && v.digest != mine.digest)
+                });
+                if behind && self.replication_status(&mine.id).state != "paused" {
+                    self.set_status(&mine.id, |s| {
+                        s.state = "paused".into();
+                        s.reason = Some(
+                            "paused: unlock Holdfast (or this vault's password) to receive changes"
+                                .into(),
+                        );
+                    });
+                }
+                continue;
+            }
+            if self.replication_status(&mine.id).state == "paused" {
+                // Try again: a sync below pauses it anew if it must.
+                self.set_status(&mine.id, |s| {
+                    s.state = "idle".into();
+                    s.reason = None;
+                });
+            }
             for n in &nodes {
                 let Some(theirs) = n.info.vaults.iter().find(|v| v.id == mine.id) else {
                     continue;
