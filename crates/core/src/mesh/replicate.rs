@@ -284,16 +284,20 @@ impl Mesh {
                 }
                 _ => break,
             };
+            let all: Vec<BlockId> = items
+                .iter()
+                .flat_map(|m| m.blocks.iter().copied())
+                .collect();
+            // Pinned before looking: GC cannot take a block between the
+            // check, the fetch and the record that names it.
+            let _pins = self.inner.vaults.pin_blocks(&all);
             let mut need: Vec<BlockId> = Vec::new();
             let mut seen = HashSet::new();
-            let mut need_bytes = 0;
-            for m in &items {
-                for b in &m.blocks {
-                    if seen.insert(*b) && !store.has(b) {
-                        need.push(*b);
-                    }
+            let need_bytes = items.iter().map(|m| m.sealed_bytes).sum();
+            for b in &all {
+                if seen.insert(*b) && !store.has(b) {
+                    need.push(*b);
                 }
-                need_bytes += m.sealed_bytes;
             }
             self.set_status(vault_id, |s| {
                 s.pending_blocks = need.len() as u64;
@@ -382,11 +386,9 @@ impl Mesh {
         version: &crate::vaults::FileVersion,
     ) -> Result<usize, MeshError> {
         let store = self.inner.vaults.block_store().clone();
-        let mut need: Vec<BlockId> = version
-            .block_ids()?
-            .into_iter()
-            .filter(|b| !store.has(b))
-            .collect();
+        let ids = version.block_ids()?;
+        let _pins = self.inner.vaults.pin_blocks(&ids);
+        let mut need: Vec<BlockId> = ids.into_iter().filter(|b| !store.has(b)).collect();
         if need.is_empty() {
             return Ok(0);
         }
