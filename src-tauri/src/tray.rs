@@ -1,5 +1,6 @@
 //! The tray icon and its menu: Open Holdfast, Lock/Unlock, "N requests
-//! waiting", Pause sync, Start at login, Quit. The icon shows locked,
+//! waiting", the mesh ("2 devices connected", "Syncing…"), Pause sync,
+//! Start at login, Quit. The icon shows locked,
 //! unlocked, or requests waiting; `follow` keeps it true to the daemon's
 //! events and opens a popup for each new approval request.
 
@@ -21,6 +22,7 @@ const TRAY_ID: &str = "holdfast";
 struct Items {
     lock: MenuItem<Wry>,
     pending: MenuItem<Wry>,
+    mesh: MenuItem<Wry>,
     pause: CheckMenuItem<Wry>,
     /// The icon shown, so it is decoded and set only when it changes.
     shown: std::sync::Mutex<Option<Look>>,
@@ -39,6 +41,17 @@ pub fn look(unlocked: bool, pending: usize) -> Look {
         (_, n) if n > 0 => Look::Waiting,
         (true, _) => Look::Unlocked,
         (false, _) => Look::Locked,
+    }
+}
+
+/// The mesh entry's text: offline, how many devices, syncing.
+pub fn mesh_label(online: bool, peers: usize, syncing: bool) -> String {
+    match (online, peers, syncing) {
+        (false, _, _) => "Not connected to a network".into(),
+        (true, _, true) => "Syncing…".into(),
+        (true, 0, _) => "Looking for your devices…".into(),
+        (true, 1, _) => "1 device connected".into(),
+        (true, n, _) => format!("{n} devices connected"),
     }
 }
 
@@ -64,6 +77,7 @@ pub fn build(app: &AppHandle, session: &Session) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, "open", "Open Holdfast", true, None::<&str>)?;
     let lock = MenuItem::with_id(app, "lock", "Lock", true, None::<&str>)?;
     let pending = MenuItem::with_id(app, "pending", pending_label(0), false, None::<&str>)?;
+    let mesh = MenuItem::with_id(app, "mesh", mesh_label(false, 0, false), true, None::<&str>)?;
     let pause = CheckMenuItem::with_id(
         app,
         "pause",
@@ -89,6 +103,7 @@ pub fn build(app: &AppHandle, session: &Session) -> tauri::Result<()> {
             &open,
             &lock,
             &pending,
+            &mesh,
             &sep()?,
             &pause,
             &autostart,
@@ -105,6 +120,7 @@ pub fn build(app: &AppHandle, session: &Session) -> tauri::Result<()> {
     app.manage(Items {
         lock,
         pending,
+        mesh,
         pause,
         shown: std::sync::Mutex::new(Some(Look::Locked)),
     });
@@ -117,6 +133,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
     match event.id().as_ref() {
         "open" => windows::open_main(app),
         "pending" => windows::open_route(app, "/approvals"),
+        "mesh" => windows::open_route(app, "/network"),
         "lock" if session.is_unlocked() => session.state().identity.lock(),
         "lock" => windows::open_unlock(app),
         "pause" => {
@@ -194,6 +211,8 @@ fn refresh(app: &AppHandle, session: &Session) {
             .set_text(if unlocked { "Lock" } else { "Unlock…" });
         let _ = items.pending.set_text(pending_label(pending));
         let _ = items.pending.set_enabled(pending > 0);
+        let (online, peers, syncing) = session.state().mesh.activity();
+        let _ = items.mesh.set_text(mesh_label(online, peers, syncing));
     }
 }
 
@@ -218,6 +237,8 @@ pub async fn follow(app: AppHandle, session: Arc<Session>) {
                 }
             }
             "identity_state" => {}
+            "peer_connected" | "peer_disconnected" | "network_changed" | "replication_progress" => {
+            }
             // A missed stretch of events: look at everything again.
             _ if event.is_null() => {}
             // File and vault events (thousands during a folder scan) do
@@ -241,6 +262,10 @@ mod tests {
         assert_eq!(pending_label(0), "No requests waiting");
         assert_eq!(pending_label(1), "1 request waiting");
         assert_eq!(pending_label(12), "12 requests waiting");
+        assert_eq!(mesh_label(false, 3, true), "Not connected to a network");
+        assert_eq!(mesh_label(true, 0, false), "Looking for your devices…");
+        assert_eq!(mesh_label(true, 1, false), "1 device connected");
+        assert_eq!(mesh_label(true, 2, true), "Syncing…");
     }
 
     #[test]

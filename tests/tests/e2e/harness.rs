@@ -50,7 +50,18 @@ impl TestDaemon {
 
     /// Start with extra `holdfast daemon` arguments.
     pub async fn start_in_with_args(dir: TempDir, args: &[&str]) -> Self {
-        let child = spawn_daemon(dir.path(), args);
+        Self::spawn_in(dir, args, None).await
+    }
+
+    /// Start inside network namespace `ns` (`ip netns exec`), with `config`.
+    pub async fn start_in_netns(ns: &str, config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.yaml"), config).unwrap();
+        Self::spawn_in(dir, &[], Some(ns)).await
+    }
+
+    async fn spawn_in(dir: TempDir, args: &[&str], netns: Option<&str>) -> Self {
+        let child = spawn_daemon(dir.path(), args, netns);
         let (child, endpoints) = wait_ready(child, dir.path()).await;
         let addr: SocketAddr = endpoints["api"]["addr"].as_str().unwrap().parse().unwrap();
         let base = endpoints["api"]["url"].as_str().unwrap().to_owned();
@@ -360,14 +371,22 @@ impl TestDaemon {
     }
 }
 
-fn spawn_daemon(dir: &Path, args: &[&str]) -> Child {
+fn spawn_daemon(dir: &Path, args: &[&str], netns: Option<&str>) -> Child {
     let stderr = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.join("daemon-stderr.log"))
         .unwrap();
-    Command::new(BIN)
-        .arg("daemon")
+    // `ip netns exec` enters the namespace and execs the daemon: same pid.
+    let mut cmd = match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns, BIN]);
+            c
+        }
+        None => Command::new(BIN),
+    };
+    cmd.arg("daemon")
         .arg("--data-dir")
         .arg(dir)
         .args(args)

@@ -21,6 +21,7 @@ mod ipc_spec_client;
 mod lifecycle;
 mod logs;
 mod mesh;
+mod mesh_relay;
 mod openapi;
 mod profile;
 mod schemathesis;

@@ -238,6 +238,23 @@ async fn three_nodes_form_a_network_and_replicate_a_vault() {
     assert_eq!(topo["nodes"].as_array().unwrap().len(), 3);
     assert!(topo["edges"].as_array().unwrap().len() >= 2);
 
+    // Deletes and restores travel as versions.
+    let r =
+        a.d.delete_auth(&format!("/vaults/{vid}/files/notes.txt"), &a.token)
+            .await;
+    assert!(r.status().is_success());
+    wait_for("the delete on C", || async {
+        c.read(&vid, "/notes.txt").await.is_none()
+    })
+    .await;
+    let hash = blake3::hash(b"hello mesh").to_hex().to_string();
+    b.post_ok(
+        &format!("/vaults/{vid}/restore/notes.txt"),
+        json!({"content_hash": hash}),
+    )
+    .await;
+    c.wait_file(&vid, "/notes.txt", b"hello mesh").await;
+
     // A goes away: B still serves, and an edit on B reaches C.
     let pb = b.peer_id().await;
     drop(a);
@@ -664,5 +681,119 @@ async fn a_folder_backed_vault_receives_a_peers_edits_on_disk() {
     // And an edit in B's folder reaches A.
     std::fs::write(folder.path().join("from-b.txt"), b"written in B's folder").unwrap();
     a.wait_file(&vid, "/from-b.txt", b"written in B's folder")
+        .await;
+}
+
+#[tokio::test]
+async fn a_revoked_invite_is_refused_by_the_node_that_made_it() {
+    let (a, b) = tokio::join!(Node::start(), Node::start());
+    let net = a.create_network().await;
+    let inv = a.get(&format!("/networks/{net}/invite")).await;
+    let invite_id = inv["invite_id"].as_str().unwrap();
+    let list = a.get(&format!("/networks/{net}/invites")).await;
+    assert_eq!(list[0]["id"], invite_id);
+    assert_eq!(list[0]["revoked"], false);
+    assert!(list[0].get("url").is_none(), "the list never shows the key");
+    let r =
+        a.d.delete_auth(&format!("/networks/{net}/invites/{invite_id}"), &a.token)
+            .await;
+    assert_eq!(r.status(), 204);
+    assert_error(
+        a.d.delete_auth(&format!("/networks/{net}/invites/nope"), &a.token)
+            .await,
+        404,
+    )
+    .await;
+    let r = b.post("/networks", json!({"url": inv["url"]})).await;
+    let msg = assert_error(r, 403).await;
+    assert!(msg.contains("revoked"), "{msg}");
+    // B forgot the network and is offline again.
+    let st = b.get("/networks").await;
+    assert_eq!(st["networks"], json!([]));
+    // A fresh invite works.
+    b.join_network(&a.invite(&net).await).await;
+    a.wait_connected(&b.peer_id().await).await;
+}
+
+#[tokio::test]
+async fn a_locked_node_waits_for_its_unlock_then_catches_up() {
+    let (a, b) = tokio::join!(Node::start(), Node::start());
+    let net = a.create_network().await;
+    b.join_network(&a.invite(&net).await).await;
+    a.wait_connected(&b.peer_id().await).await;
+    let vid = a.create_vault("Later", 2).await;
+    a.share_and_join(&vid, &[&b]).await;
+    assert_eq!(b.post("/identity/lock", json!({})).await.status(), 204);
+    a.put(&vid, "/while-locked.txt", b"arrives after the unlock")
+        .await;
+    wait_for("B paused, saying why", || async {
+        let info = b.get(&format!("/vaults/{vid}/info")).await;
+        info["replication"]["state"] == "paused"
+            && info["replication"]["reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("unlock")
+    })
+    .await;
+    let r = b
+        .post(
+            "/identity/unlock",
+            json!({"passphrase": crate::harness::PASSPHRASE}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    b.wait_file(&vid, "/while-locked.txt", b"arrives after the unlock")
+        .await;
+    wait_for("B idle again", || async {
+        b.get(&format!("/vaults/{vid}/info")).await["replication"]["state"] == "idle"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn arriving_versions_respect_the_local_quota() {
+    let (a, b) = tokio::join!(Node::start(), Node::start());
+    let net = a.create_network().await;
+    b.join_network(&a.invite(&net).await).await;
+    a.wait_connected(&b.peer_id().await).await;
+    let vid = a.create_vault("Big", 2).await;
+    a.put(&vid, "/small.txt", b"fits").await;
+    a.share_and_join(&vid, &[&b]).await;
+    b.wait_file(&vid, "/small.txt", b"fits").await;
+    // B allows 64 KiB for this vault; A adds 1 MiB.
+    let r =
+        b.d.patch_auth(
+            &format!("/vaults/{vid}"),
+            &b.token,
+            json!({"hard_quota": 65536}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    a.put(&vid, "/big.bin", &pseudo_random(1024 * 1024, 5))
+        .await;
+    wait_for("B paused by its quota", || async {
+        let info = b.get(&format!("/vaults/{vid}/info")).await;
+        info["replication"]["state"] == "paused"
+            && info["replication"]["reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("quota")
+    })
+    .await;
+    assert!(
+        b.read(&vid, "/big.bin").await.is_none(),
+        "nothing over the quota is recorded"
+    );
+    // Raising it lets the version in.
+    let r =
+        b.d.patch_auth(
+            &format!("/vaults/{vid}"),
+            &b.token,
+            json!({"hard_quota": null}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    b.post_ok("/replicate-now", json!({})).await;
+    b.wait_file(&vid, "/big.bin", &pseudo_random(1024 * 1024, 5))
         .await;
 }

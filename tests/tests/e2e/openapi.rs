@@ -72,6 +72,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/networks/{id}/connect"),
     ("post", "/api/v1/networks/disconnect"),
     ("get", "/api/v1/networks/{id}/invite"),
+    ("get", "/api/v1/networks/{id}/invites"),
+    ("delete", "/api/v1/networks/{id}/invites/{invite_id}"),
     ("get", "/api/v1/networks/{id}/key"),
     ("post", "/api/v1/networks/{id}/peers"),
     ("put", "/api/v1/networks/{id}/bootstrap"),

@@ -305,6 +305,7 @@ impl Mesh {
             remembered,
             mdns: self.inner.config.mdns,
             relay_server,
+            external: parse(&self.inner.config.external_addrs),
             counters: self.inner.counters.clone(),
         };
         let cancel = self.inner.shutdown.child_token();
@@ -486,6 +487,21 @@ impl Mesh {
         }
     }
 
+    /// Members connected now and whether any vault is catching up: what
+    /// the tray shows.
+    pub fn activity(&self) -> (bool, usize, bool) {
+        let online = self.handle().is_some();
+        let peers = self.facts().connected.len();
+        let syncing = self
+            .inner
+            .status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|s| s.state == "syncing");
+        (online, peers, syncing)
+    }
+
     /// The state, telling "no network at all" from "networks saved, none
     /// connected".
     pub async fn state_label(&self) -> Result<MeshStatus, MeshError> {
@@ -661,6 +677,16 @@ impl Mesh {
 
     /// A fresh invite URL for network `id`.
     pub async fn invite(&self, id: &str, ttl_ms: Option<i64>) -> Result<(String, i64), MeshError> {
+        let (url, _, expires) = self.invite_with_id(id, ttl_ms).await?;
+        Ok((url, expires))
+    }
+
+    /// A fresh invite URL, its id (to revoke it) and when it expires.
+    pub async fn invite_with_id(
+        &self,
+        id: &str,
+        ttl_ms: Option<i64>,
+    ) -> Result<(String, String, i64), MeshError> {
         let net = self.inner.networks.get(id).await?;
         let ttl = ttl_ms.unwrap_or(INVITE_TTL_MS);
         if !(60_000..=MAX_INVITE_TTL_MS).contains(&ttl) {
@@ -685,10 +711,10 @@ impl Mesh {
             name: net.name,
             swarm_key: net.psk,
             bootstrap,
-            invite_id,
+            invite_id: invite_id.clone(),
             expires_ms,
         });
-        Ok((url, expires_ms))
+        Ok((url, invite_id, expires_ms))
     }
 
     /// Set up from a raw swarm key (first boot): save, make active, connect.

@@ -28,6 +28,15 @@ pub struct Networks {
     catalog: Catalog,
 }
 
+/// An invite as its minter lists it (never its URL: that holds the key).
+#[derive(Debug, Clone, Serialize)]
+pub struct Invite {
+    pub id: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked: bool,
+}
+
 /// What checking an invite found.
 #[derive(Debug, PartialEq)]
 pub enum InviteCheck {
@@ -320,13 +329,46 @@ impl Networks {
         Ok((id, expires))
     }
 
-    pub async fn revoke_invite(&self, invite_id: &str) -> Result<bool, MeshError> {
-        let id = invite_id.to_owned();
+    /// Revoke an invite of network `network_id`; false if there is none.
+    pub async fn revoke_invite(
+        &self,
+        network_id: &str,
+        invite_id: &str,
+    ) -> Result<bool, MeshError> {
+        let (n, id) = (network_id.to_owned(), invite_id.to_owned());
         Ok(self
             .catalog
-            .write(move |c| c.execute("UPDATE network_invites SET revoked = 1 WHERE id = ?1", [id]))
+            .write(move |c| {
+                c.execute(
+                    "UPDATE network_invites SET revoked = 1 WHERE id = ?1 AND network_id = ?2",
+                    [id, n],
+                )
+            })
             .await?
             > 0)
+    }
+
+    /// The invites of a network this node minted, newest first.
+    pub async fn invites(&self, network_id: &str) -> Result<Vec<Invite>, MeshError> {
+        let n = network_id.to_owned();
+        Ok(self
+            .catalog
+            .read(move |c| {
+                let mut s = c.prepare(
+                    "SELECT id, created_ms, expires_ms, revoked FROM network_invites
+                     WHERE network_id = ?1 ORDER BY created_ms DESC LIMIT 200",
+                )?;
+                s.query_map([n], |r| {
+                    Ok(Invite {
+                        id: r.get(0)?,
+                        created_ms: r.get(1)?,
+                        expires_ms: r.get(2)?,
+                        revoked: r.get(3)?,
+                    })
+                })?
+                .collect()
+            })
+            .await?)
     }
 
     pub async fn check_invite(

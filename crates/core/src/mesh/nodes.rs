@@ -41,6 +41,11 @@ pub(super) fn spawn_announcer(mesh: Mesh) {
                 }
                 ev = bus.recv() => {
                     let kind = ev.as_ref().ok().and_then(|e| e["type"].as_str().map(str::to_owned));
+                    if kind.as_deref() == Some("identity_state") {
+                        // Unlocked: vaults that waited for their key can sync.
+                        mesh.inner.wake.notify_one();
+                        continue;
+                    }
                     if !matches!(kind.as_deref(), Some("file_updated" | "file_deleted" | "profile_changed" | "vault_changed")) {
                         continue;
                     }
@@ -127,6 +132,19 @@ impl Mesh {
             tracing::debug!(%from, "ignored a malformed node announcement");
             return;
         };
+        // Where it can be reached (directly or through a relay), for dialling.
+        let suffix = format!("/p2p/{from}");
+        let addrs: Vec<libp2p::Multiaddr> = info
+            .addrs
+            .iter()
+            .filter(|a| a.ends_with(&suffix))
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        if let Some(h) = self.handle()
+            && !addrs.is_empty()
+        {
+            let _ = h.commands.send(Command::Remember(addrs));
+        }
         let changed = {
             let mut nodes = self.inner.nodes.lock().unwrap_or_else(|p| p.into_inner());
             let old = nodes.insert(from, (info.clone(), now_ms()));

@@ -152,6 +152,33 @@ impl Mesh {
         let me = self.self_info().await?;
         for mine in &me.vaults {
             let trusted = mine.role == "trusted";
+            if trusted && !self.inner.vaults.key_available(&mine.id).await {
+                // Nothing arriving could be opened: wait for the unlock
+                // instead of fetching blocks that cannot be recorded.
+                let behind = nodes.iter().any(|n| {
+                    n.info
+                        .vaults
+                        .iter()
+                        .any(|v| v.id == mine.id && v.digest != mine.digest)
+                });
+                if behind && self.replication_status(&mine.id).state != "paused" {
+                    self.set_status(&mine.id, |s| {
+                        s.state = "paused".into();
+                        s.reason = Some(
+                            "paused: unlock Holdfast (or this vault's password) to receive changes"
+                                .into(),
+                        );
+                    });
+                }
+                continue;
+            }
+            if self.replication_status(&mine.id).state == "paused" {
+                // Try again: a sync below pauses it anew if it must.
+                self.set_status(&mine.id, |s| {
+                    s.state = "idle".into();
+                    s.reason = None;
+                });
+            }
             for n in &nodes {
                 let Some(theirs) = n.info.vaults.iter().find(|v| v.id == mine.id) else {
                     continue;
@@ -257,16 +284,20 @@ impl Mesh {
                 }
                 _ => break,
             };
+            let all: Vec<BlockId> = items
+                .iter()
+                .flat_map(|m| m.blocks.iter().copied())
+                .collect();
+            // Pinned before looking: GC cannot take a block between the
+            // check, the fetch and the record that names it.
+            let _pins = self.inner.vaults.pin_blocks(&all);
             let mut need: Vec<BlockId> = Vec::new();
             let mut seen = HashSet::new();
-            let mut need_bytes = 0;
-            for m in &items {
-                for b in &m.blocks {
-                    if seen.insert(*b) && !store.has(b) {
-                        need.push(*b);
-                    }
+            let need_bytes = items.iter().map(|m| m.sealed_bytes).sum();
+            for b in &all {
+                if seen.insert(*b) && !store.has(b) {
+                    need.push(*b);
                 }
-                need_bytes += m.sealed_bytes;
             }
             self.set_status(vault_id, |s| {
                 s.pending_blocks = need.len() as u64;
@@ -355,11 +386,9 @@ impl Mesh {
         version: &crate::vaults::FileVersion,
     ) -> Result<usize, MeshError> {
         let store = self.inner.vaults.block_store().clone();
-        let mut need: Vec<BlockId> = version
-            .block_ids()?
-            .into_iter()
-            .filter(|b| !store.has(b))
-            .collect();
+        let ids = version.block_ids()?;
+        let _pins = self.inner.vaults.pin_blocks(&ids);
+        let mut need: Vec<BlockId> = ids.into_iter().filter(|b| !store.has(b)).collect();
         if need.is_empty() {
             return Ok(0);
         }

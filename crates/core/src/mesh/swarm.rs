@@ -50,6 +50,9 @@ pub(super) enum Command {
     },
     /// Publish a node announcement.
     Announce(Vec<u8>),
+    /// Addresses a member announced (direct or through a relay): kept for
+    /// dialling it when it is not connected.
+    Remember(Vec<Multiaddr>),
 }
 
 /// What the swarm tells the rest of the daemon.
@@ -89,6 +92,8 @@ pub(super) struct Settings {
     pub remembered: Vec<Multiaddr>,
     pub mdns: bool,
     pub relay_server: bool,
+    /// Addresses others reach us on (`mesh.external_addrs`).
+    pub external: Vec<Multiaddr>,
     pub counters: Arc<ByteCounters>,
 }
 
@@ -150,7 +155,7 @@ fn build(s: &Settings) -> Result<Swarm<Behaviour>, String> {
             Ok(Behaviour {
                 relay_client,
                 relay: relay_server
-                    .then(|| relay::Behaviour::new(peer_id, relay::Config::default()))
+                    .then(|| relay::Behaviour::new(peer_id, relay_config()))
                     .into(),
                 dcutr: dcutr::Behaviour::new(peer_id),
                 identify: identify::Behaviour::new(
@@ -172,6 +177,20 @@ fn build(s: &Settings) -> Result<Swarm<Behaviour>, String> {
         .build();
     Ok(swarm)
 }
+
+/// Relaying for members of our own network (only they get past pnet):
+/// circuits carry replication, so no byte cap and long lifetimes.
+fn relay_config() -> relay::Config {
+    relay::Config {
+        max_circuit_bytes: 0,
+        max_circuit_duration: Duration::from_secs(24 * 3600),
+        reservation_duration: Duration::from_secs(3600),
+        ..relay::Config::default()
+    }
+}
+
+/// Relays this node keeps a reservation on at most.
+const MAX_RELAYS: usize = 2;
 
 /// Build the swarm, listen, dial the bootstrap list and run the loop until
 /// `cancel`.
@@ -200,7 +219,13 @@ pub(super) fn start(
     for addr in settings.bootstrap.iter().chain(&settings.remembered) {
         members.remember(me, addr);
     }
+    for a in &settings.external {
+        swarm.add_external_address(a.clone());
+    }
     let lp = Loop {
+        relay_server: settings.relay_server,
+        dialed: HashMap::new(),
+        relays: Vec::new(),
         swarm,
         facts,
         events: ev_tx,
@@ -291,6 +316,11 @@ impl Redial {
 }
 
 struct Loop {
+    relay_server: bool,
+    /// Where we reached each peer as the dialer (an address it listens on).
+    dialed: HashMap<PeerId, Multiaddr>,
+    /// Relays we listen through.
+    relays: Vec<PeerId>,
     swarm: Swarm<Behaviour>,
     facts: Arc<Mutex<Facts>>,
     events: mpsc::UnboundedSender<SwarmEvent>,
@@ -349,6 +379,42 @@ impl Loop {
         }
     }
 
+    /// Listen through `relay` (a member that relays), so members that
+    /// cannot reach us directly can through it. The relay is reached at the
+    /// address we dialled it on, else at the one of its listen addresses
+    /// on the IP we are connected to.
+    fn reserve(&mut self, relay: PeerId, listen: &[Multiaddr]) {
+        if self.relays.contains(&relay) || self.relays.len() >= MAX_RELAYS {
+            return;
+        }
+        fn ip_of(a: &Multiaddr) -> Option<Protocol<'_>> {
+            a.iter()
+                .find(|p| matches!(p, Protocol::Ip4(_) | Protocol::Ip6(_)))
+        }
+        let remote = self.facts().connected.get(&relay).map(|(a, _)| a.clone());
+        let addr = self.dialed.get(&relay).cloned().or_else(|| {
+            let ip = ip_of(remote.as_ref()?)?;
+            listen
+                .iter()
+                .find(|a| ip_of(a).as_ref() == Some(&ip))
+                .cloned()
+        });
+        let Some(addr) = addr else {
+            return;
+        };
+        let circuit = addr
+            .with_p2p(relay)
+            .unwrap_or_else(|a| a)
+            .with(Protocol::P2pCircuit);
+        match self.swarm.listen_on(circuit.clone()) {
+            Ok(_) => {
+                tracing::info!(%relay, "listening through a relay");
+                self.relays.push(relay);
+            }
+            Err(e) => tracing::debug!(%circuit, error = %e, "no relay reservation"),
+        }
+    }
+
     fn command(&mut self, cmd: Command) {
         match cmd {
             Command::Dial(addr) => {
@@ -365,6 +431,12 @@ impl Loop {
             Command::Respond { channel, resp } => {
                 let _ = self.swarm.behaviour_mut().sync.send_response(channel, resp);
             }
+            Command::Remember(addrs) => {
+                let me = *self.swarm.local_peer_id();
+                for a in &addrs {
+                    self.members.remember(me, a);
+                }
+            }
             Command::Announce(data) => {
                 let topic = self.topic.clone();
                 if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(topic, data) {
@@ -378,6 +450,17 @@ impl Loop {
         match ev {
             LibEvent::NewListenAddr { address, .. } => {
                 tracing::info!(%address, "mesh listening");
+                // A relay serves only from addresses it takes as reachable:
+                // its own non-loopback, direct listen addresses.
+                let direct = !address.iter().any(|p| matches!(p, Protocol::P2pCircuit));
+                let public = address.iter().any(|p| match p {
+                    Protocol::Ip4(ip) => !ip.is_loopback() && !ip.is_unspecified(),
+                    Protocol::Ip6(ip) => !ip.is_loopback() && !ip.is_unspecified(),
+                    _ => false,
+                });
+                if self.relay_server && direct && public {
+                    self.swarm.add_external_address(address.clone());
+                }
                 self.facts().listen_addrs.push(address);
             }
             LibEvent::ExpiredListenAddr { address, .. } => {
@@ -418,6 +501,8 @@ impl Loop {
                 num_established: 0,
                 ..
             } => {
+                self.relays.retain(|r| *r != peer_id);
+                self.dialed.remove(&peer_id);
                 {
                     let mut f = self.facts();
                     f.connected.remove(&peer_id);
@@ -462,6 +547,9 @@ impl Loop {
                     self.members.remember(me, &full);
                 }
                 self.facts().known_addrs.insert(peer_id, usable.clone());
+                if info.protocols.contains(&relay::HOP_PROTOCOL_NAME) {
+                    self.reserve(peer_id, &usable);
+                }
                 let _ = self.events.send(SwarmEvent::Identified(peer_id, usable));
             }
             BehaviourEvent::Ping(ping::Event {

@@ -66,6 +66,27 @@ impl Drop for PinGuard {
     }
 }
 
+/// Blocks pinned against garbage collection while a peer's versions
+/// arrive: from before their blocks are looked for until the versions
+/// naming them are recorded (or the attempt ends).
+pub struct BlockPins(#[allow(dead_code)] PinGuard);
+
+impl Vaults {
+    /// Pin `ids` until the returned guard drops.
+    pub fn pin_blocks(&self, ids: &[BlockId]) -> BlockPins {
+        let guard = PinGuard::new(&self.pins);
+        for id in ids {
+            self.pins.pin(*id);
+        }
+        guard
+            .ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(ids);
+        BlockPins(guard)
+    }
+}
+
 /// Delete those of `ids` no upload has pinned, deciding under the pin lock.
 /// Returns (blocks, bytes) freed. Blocking.
 pub(super) fn delete_unpinned(

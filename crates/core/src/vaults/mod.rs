@@ -28,7 +28,7 @@ use crate::store::seal::ChunkKeys;
 use crate::time::now_ms;
 
 pub use files::{FileVersion, Parents, ReadPlan, origin};
-pub use gc::GcReport;
+pub use gc::{BlockPins, GcReport};
 pub use moves::Moved;
 pub use stats::{Analytics, Consumer, DayUsage, TypeUsage};
 

@@ -102,6 +102,12 @@ impl Vaults {
             .await?)
     }
 
+    /// Whether the vault's key can be used now (identity unlocked, and the
+    /// vault's own password entered if it has one).
+    pub async fn key_available(&self, vault_id: &str) -> bool {
+        self.plain_key(vault_id).await.is_ok()
+    }
+
     /// Ids of every version of a vault.
     pub async fn version_ids(&self, vault_id: &str) -> Result<Vec<String>, VaultError> {
         let vid = vault_id.to_owned();

@@ -79,6 +79,8 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(networks::connect))
         .routes(routes!(networks::disconnect))
         .routes(routes!(networks::invite))
+        .routes(routes!(networks::invites))
+        .routes(routes!(networks::revoke_invite))
         .routes(routes!(networks::key))
         .routes(routes!(networks::add_peers))
         .routes(routes!(networks::set_bootstrap))

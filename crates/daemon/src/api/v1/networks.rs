@@ -184,6 +184,8 @@ pub struct InviteQuery {
 pub struct InviteJson {
     /// `holdfast://join/v1/…`: it carries the swarm key, share it privately.
     pub url: String,
+    /// Revoke it with `DELETE /networks/{id}/invites/{invite_id}`.
+    pub invite_id: String,
     pub expires_ms: i64,
 }
 
@@ -197,15 +199,73 @@ pub async fn invite(
     ApiQuery(q): ApiQuery<InviteQuery>,
 ) -> ApiResult<Json<InviteJson>> {
     let ttl_ms = q.ttl_s.map(|s| s.saturating_mul(1000));
-    let (url, expires_ms) = state.mesh.invite(&id, ttl_ms).await?;
+    let (url, invite_id, expires_ms) = state.mesh.invite_with_id(&id, ttl_ms).await?;
     state
         .audit
         .record(
             "network_invite",
-            serde_json::json!({"network_id": id, "expires_ms": expires_ms}),
+            serde_json::json!({"network_id": id, "invite_id": invite_id, "expires_ms": expires_ms}),
         )
         .await;
-    Ok(Json(InviteJson { url, expires_ms }))
+    Ok(Json(InviteJson {
+        url,
+        invite_id,
+        expires_ms,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InviteItem {
+    pub id: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked: bool,
+}
+
+/// The invites this node minted for the network (newest first; no URLs:
+/// they hold the key).
+#[utoipa::path(get, path = "/networks/{id}/invites", tag = "networks", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = [InviteItem]), (status = 404, body = ErrorBody)))]
+pub async fn invites(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<InviteItem>>> {
+    state.mesh.networks().get(&id).await?;
+    let list = state.mesh.networks().invites(&id).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|i| InviteItem {
+                id: i.id,
+                created_ms: i.created_ms,
+                expires_ms: i.expires_ms,
+                revoked: i.revoked,
+            })
+            .collect(),
+    ))
+}
+
+/// Revoke an invite: a device that presents it to this node is refused.
+/// (It still holds the key: rotate the key to shut out a device that
+/// already joined.)
+#[utoipa::path(delete, path = "/networks/{id}/invites/{invite_id}", tag = "networks", security(("bearer" = [])),
+    params(("id" = String, Path), ("invite_id" = String, Path)),
+    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)))]
+pub async fn revoke_invite(
+    State(state): State<AppState>,
+    Path((id, invite_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    if !state.mesh.networks().revoke_invite(&id, &invite_id).await? {
+        return Err(ApiError::not_found("no such invite"));
+    }
+    state
+        .audit
+        .record(
+            "network_invite_revoked",
+            serde_json::json!({"network_id": id, "invite_id": invite_id}),
+        )
+        .await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The raw swarm key (3-line IPFS PSK format).

@@ -11,12 +11,30 @@ use utoipa::ToSchema;
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 
-/// Every other node heard from (display name, country, caps, vaults).
-/// Empty while offline.
+/// A node with the name the user gave it, when it is a contact.
+async fn with_contact(state: &AppState, nodes: Vec<NodeView>) -> ApiResult<Vec<serde_json::Value>> {
+    let contacts = state.contacts.list().await?;
+    Ok(nodes
+        .into_iter()
+        .map(|n| {
+            let contact = contacts
+                .iter()
+                .find(|c| c.node_id == n.info.node_id)
+                .map(|c| c.name.clone());
+            let mut v = serde_json::to_value(n).unwrap_or_default();
+            v["contact"] = contact.into();
+            v
+        })
+        .collect())
+}
+
+/// Every other node heard from (display name, country, caps, vaults, and
+/// `contact`: its name in your contacts). Empty while offline.
 #[utoipa::path(get, path = "/nodes", tag = "nodes", security(("bearer" = [])),
     responses((status = 200, description = "Array of nodes", body = [Object])))]
-pub async fn list(State(state): State<AppState>) -> Json<Vec<NodeView>> {
-    Json(state.mesh.nodes())
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    let nodes = state.mesh.nodes();
+    Ok(Json(with_contact(&state, nodes).await?))
 }
 
 /// This daemon as other nodes see it.
