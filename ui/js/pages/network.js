@@ -358,7 +358,8 @@ export async function render(ctx) {
           notify(`Joined “${n.name}”.`);
           await load();
         } catch (err) {
-          inlineError(actions, err.status === 410 ? 'This invite has expired. Ask for a new one.' : err);
+          inlineError(actions, err.status === 410 ? 'This invite has expired. Ask for a new one.'
+            : err.status === 403 ? 'This invite was withdrawn by the network. Ask for a new one.' : err);
         }
       });
     });
