@@ -16,6 +16,8 @@ use crate::store::{BlockId, BlockStore};
 
 /// Ids asked for in one stream at most.
 const BATCH: usize = 32;
+/// Blocks a holder reads ahead of the one it is sending.
+const READ_AHEAD: usize = 3;
 /// Streams in flight per fetch.
 const IN_FLIGHT: usize = 4;
 /// Largest sealed block accepted (chunks are at most 4 MiB).
@@ -43,15 +45,26 @@ async fn answer(mut stream: Stream, store: BlockStore) -> std::io::Result<()> {
     if n > BATCH {
         return Err(std::io::Error::other("too many block ids in one request"));
     }
-    let mut ids = vec![0u8; n * 32];
-    stream.read_exact(&mut ids).await?;
-    for raw in ids.chunks_exact(32) {
-        let id = BlockId(raw.try_into().expect("32"));
-        let s = store.clone();
-        let bytes = tokio::task::spawn_blocking(move || s.get(&id).ok())
-            .await
-            .map_err(std::io::Error::other)?;
-        match bytes {
+    let mut raw = vec![0u8; n * 32];
+    stream.read_exact(&mut raw).await?;
+    let ids: Vec<BlockId> = raw
+        .chunks_exact(32)
+        .map(|c| BlockId(c.try_into().expect("32")))
+        .collect();
+    // Read (and verify) the next blocks while one is on the wire.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Option<Vec<u8>>>(READ_AHEAD);
+    let reader = tokio::task::spawn_blocking(move || {
+        for id in &ids {
+            store.prefetch(id);
+        }
+        for id in ids {
+            if tx.blocking_send(store.get(&id).ok()).is_err() {
+                break;
+            }
+        }
+    });
+    while let Some(block) = rx.recv().await {
+        match block {
             Some(b) => {
                 stream.write_all(&[1]).await?;
                 stream.write_all(&(b.len() as u32).to_be_bytes()).await?;
@@ -60,6 +73,7 @@ async fn answer(mut stream: Stream, store: BlockStore) -> std::io::Result<()> {
             None => stream.write_all(&[0]).await?,
         }
     }
+    reader.await.map_err(std::io::Error::other)?;
     stream.close().await
 }
 
