@@ -569,7 +569,7 @@ async fn info_analytics_locality_alias_and_limited_mode() {
         .unwrap();
     assert_eq!(info["s3_alias"], "photos-2026");
 
-    // Routes that need the mesh say so.
+    // Routes that need the mesh say so (a malformed link is still 400).
     assert_error(
         d.get_auth(&format!("/vaults/{vid}/share-url"), &t).await,
         503,
@@ -577,6 +577,18 @@ async fn info_analytics_locality_alias_and_limited_mode() {
     .await;
     assert_error(
         d.post_auth("/vaults/join", &t, json!({"url": "x"})).await,
+        400,
+    )
+    .await;
+    use base64::Engine;
+    let share = json!({"vault_id": "0123456789abcdef0123456789abcdef", "name": "Shared",
+        "key": "00".repeat(32), "rf_target": 2, "network_id": null, "addrs": []});
+    let url = format!(
+        "holdfast://vault/v1/{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(share.to_string())
+    );
+    assert_error(
+        d.post_auth("/vaults/join", &t, json!({"url": url})).await,
         503,
     )
     .await;
