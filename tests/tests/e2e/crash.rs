@@ -62,15 +62,7 @@ async fn sigkill_mid_upload_leaves_a_consistent_store() {
     drop(streams);
 
     // fsck on the dead daemon's data: nothing damaged or missing.
-    let out = std::process::Command::new(crate::harness::BIN)
-        .args(["fsck", "--json", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(out.status.success(), "{report}");
-    assert!(report["damaged_blocks"].as_array().unwrap().is_empty());
-    assert!(report["missing"].as_array().unwrap().is_empty());
+    crate::harness::assert_fsck_clean(dir.path());
 
     let d = TestDaemon::start_in(dir).await;
     assert!(
@@ -156,15 +148,7 @@ async fn sigkill_mid_folder_ingest_keeps_every_committed_file_whole() {
     let dir = d.kill().await;
     assert!(ingested < total, "the daemon was killed mid-ingest");
 
-    let out = std::process::Command::new(crate::harness::BIN)
-        .args(["fsck", "--json", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(out.status.success(), "{report}");
-    assert!(report["damaged_blocks"].as_array().unwrap().is_empty());
-    assert!(report["missing"].as_array().unwrap().is_empty());
+    crate::harness::assert_fsck_clean(dir.path());
 
     let d = TestDaemon::start_in(dir).await;
     d.post_auth("/identity/unlock", &t, json!({"passphrase": PASSPHRASE}))

@@ -422,6 +422,23 @@ async fn wait_ready(mut child: Child, dir: &Path) -> (Child, Value) {
     }
 }
 
+/// `holdfast fsck --json` on a stopped daemon's data dir: it succeeds and
+/// finds nothing damaged or missing.
+pub fn assert_fsck_clean(dir: &Path) {
+    let out = std::process::Command::new(BIN)
+        .args(["fsck", "--json", "--data-dir"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{report}");
+    assert!(
+        report["damaged_blocks"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    assert!(report["missing"].as_array().unwrap().is_empty(), "{report}");
+}
+
 /// Run the daemon binary expecting it to refuse to start; returns (code, stderr).
 pub fn start_expecting_failure(dir: &Path) -> (Option<i32>, String) {
     let out = std::process::Command::new(BIN)

@@ -624,13 +624,7 @@ async fn a_node_killed_mid_transfer_catches_up_with_fsck_clean() {
     let Node { d, token: _ } = b;
     let dir = d.kill().await;
     let at_kill = crate::harness::block_files(dir.path()).len();
-    let out = std::process::Command::new(crate::harness::BIN)
-        .args(["fsck", "--json", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(out.status.success(), "{report}");
+    crate::harness::assert_fsck_clean(dir.path());
     // Restarted, unlocked: it resumes and ends byte-identical.
     let d = TestDaemon::start_in(dir).await;
     let token = d.login(crate::harness::PASSWORD).await;
