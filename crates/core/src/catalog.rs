@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_version_origin.sql"),
     include_str!("../migrations/0010_mesh.sql"),
     include_str!("../migrations/0011_profile_contacts.sql"),
+    include_str!("../migrations/0012_s3.sql"),
 ];
 
 /// How many read connections to keep open at most.

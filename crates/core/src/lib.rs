@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod node_key;
 pub mod paths;
 pub mod profile;
+pub mod s3;
 pub mod secret;
 pub mod store;
 pub mod time;

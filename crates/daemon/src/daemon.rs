@@ -32,6 +32,7 @@ use tokio_util::task::TaskTracker;
 use crate::endpoints::{ApiEndpoint, ApiTls, Endpoints};
 use crate::http::host_policy::HostPolicy;
 use crate::http::serve::{self, Served};
+use crate::s3::S3State;
 use crate::state::{AppState, NodeFacts};
 use crate::{api, ipc, tls};
 
@@ -125,6 +126,7 @@ impl RunningDaemon {
             diagnostics: Diagnostics::new(&paths, config.clone()),
             profile,
             contacts: Contacts::new(catalog.clone()),
+            s3: S3State::new(catalog.clone(), identity.clone(), config.s3.bind),
             events: events.clone(),
             shutdown: cancel.clone(),
             auth,
@@ -142,7 +144,6 @@ impl RunningDaemon {
                 peer_id: PeerId::from(node_key.public()),
                 started_at_ms,
                 tls_fingerprint: tls.as_ref().map(|t| t.fingerprint.clone()),
-                s3_enabled: config.s3.enabled,
                 approval_timeout: config.identity.approval_timeout(),
                 ipc_addr: Default::default(),
             }),
@@ -183,12 +184,22 @@ impl RunningDaemon {
             .context("starting folder sync")?;
         state.mesh.start().await.context("starting the mesh")?;
 
+        if state
+            .s3
+            .gateway
+            .wanted(config.s3.enabled)
+            .await
+            .context("reading the S3 listener switch")?
+        {
+            state.s3.gateway.start(state.clone()).await?;
+        }
+
         let endpoints = Endpoints {
             pid: std::process::id(),
             api: ApiEndpoint::new(api_addr, api_tls),
             ipc: Some(ipc_addr),
             hub: None,
-            s3: None,
+            s3: state.s3.gateway.addr(),
         };
         endpoints
             .write(&paths.endpoints())
@@ -227,6 +238,7 @@ impl RunningDaemon {
         // Ends event streams, so draining connections does not wait on them.
         self.cancel.cancel();
         self.state.mesh.stop().await;
+        self.state.s3.gateway.stop().await.context("S3 gateway")?;
         let (api, ipc) = tokio::join!(self.api.shutdown(), self.ipc.shutdown());
         api.context("REST API listener")?;
         ipc.context("IPC listener")?;
@@ -348,6 +360,11 @@ async fn collect_garbage_periodically(state: AppState, cancel: CancellationToken
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
+        }
+        match state.s3.uploads.expire(crate::s3::UPLOAD_EXPIRY_MS).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("aborted {n} abandoned S3 multipart uploads"),
+            Err(e) => tracing::error!("expiring S3 multipart uploads failed: {e}"),
         }
         if let Err(e) = state.vaults.collect_garbage().await {
             tracing::error!("garbage collection failed: {e}");

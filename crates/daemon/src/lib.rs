@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod http;
 pub mod ipc;
 pub mod logging;
+pub mod s3;
 pub mod state;
 pub mod tls;
 pub mod web;

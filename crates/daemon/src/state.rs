@@ -50,6 +50,8 @@ pub struct AppState {
     pub profile: Profile,
     /// Favourite mesh nodes.
     pub contacts: Contacts,
+    /// The S3 gateway: keys, grants, object metadata, its listener.
+    pub s3: crate::s3::S3State,
     /// Cancelled when shutdown begins, so long-lived streams end.
     pub shutdown: CancellationToken,
 }
@@ -60,7 +62,6 @@ pub struct NodeFacts {
     pub started_at_ms: i64,
     /// SHA-256 of the API's TLS certificate, when it serves HTTPS.
     pub tls_fingerprint: Option<String>,
-    pub s3_enabled: bool,
     /// How long approval prompts wait.
     pub approval_timeout: std::time::Duration,
     /// Where the IPC surface listens, once bound.

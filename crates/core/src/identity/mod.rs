@@ -370,6 +370,18 @@ impl Identity {
         Ok(crypto::derive(&unlocked.master, "holdfast/vaults/wrap/v1"))
     }
 
+    /// A key for one purpose (e.g. sealing S3 secrets), derived from the
+    /// master key. Unlocked only, like vault content.
+    pub fn purpose_key(&self, purpose: &str) -> Result<Key, IdentityError> {
+        let s = self.lock_state();
+        let unlocked = s.unlocked.as_ref().ok_or(if s.stored.is_none() {
+            IdentityError::Uninitialized
+        } else {
+            IdentityError::Locked
+        })?;
+        Ok(crypto::derive(&unlocked.master, purpose))
+    }
+
     /// The backup key of one app. Works while locked after a first unlock.
     pub fn backup_key(&self, client_id: &str) -> Result<Key, IdentityError> {
         let s = self.lock_state();

@@ -131,6 +131,27 @@ impl ReadPlan {
     }
 }
 
+/// An upload's blocks, sealed and staged but not yet committed.
+struct Ingested {
+    content_hash: String,
+    size: u64,
+    ids: Vec<BlockId>,
+    sizes: Vec<u64>,
+    /// Blocks this upload wrote (not reused): removed if it fails.
+    created: Vec<BlockId>,
+    staged: Staging,
+    pins: super::gc::PinGuard,
+}
+
+/// Blocks stored durably by [`Vaults::store_blocks`], pinned until dropped.
+pub struct StoredBlocks {
+    pub ids: Vec<BlockId>,
+    pub sizes: Vec<u64>,
+    pub size: u64,
+    pub content_hash: String,
+    pub pins: super::gc::BlockPins,
+}
+
 /// Which versions a new version replaces.
 #[derive(Debug, Clone)]
 pub enum Parents {
@@ -280,10 +301,45 @@ impl Vaults {
         from: &'static str,
     ) -> Result<FileVersion, VaultError> {
         let vault = self.writable(vault_id).await?;
-        let keys = self.keys(vault_id).await?;
         // The quota counts live files.
         let base = self.quota_base(&vault, path).await?;
+        let ing = self.ingest_body(&vault, base, body).await?;
+        let new = NewVersion {
+            content_hash: ing.content_hash,
+            size: ing.size,
+            ids: ing.ids,
+            sizes: ing.sizes,
+            deleted: false,
+            origin: from,
+        };
+        let committed = self
+            .commit_staged(
+                vault_id,
+                path,
+                new,
+                parents,
+                vault.hard_quota,
+                ing.staged.rest,
+                Some(ing.pins),
+            )
+            .await;
+        if committed.is_err() {
+            self.discard(super::gc::PinGuard::new(&self.pins), ing.created)
+                .await;
+        }
+        committed
+    }
 
+    /// Chunk, seal and stage `body` as blocks of `vault` (within its hard
+    /// quota, `base` bytes being used already). On error nothing it created
+    /// is kept.
+    async fn ingest_body<R: AsyncRead + Unpin>(
+        &self,
+        vault: &super::Vault,
+        base: u64,
+        body: R,
+    ) -> Result<Ingested, VaultError> {
+        let keys = self.keys(&vault.id).await?;
         let mut hasher = blake3::Hasher::new();
         let mut ids: Vec<BlockId> = Vec::new();
         let mut sizes: Vec<u64> = Vec::new();
@@ -371,31 +427,111 @@ impl Vaults {
             self.discard(pins, created).await;
             return Err(e);
         }
-        let content_hash = hasher.finalize().to_hex().to_string();
+        Ok(Ingested {
+            content_hash: hasher.finalize().to_hex().to_string(),
+            size: total,
+            ids,
+            sizes,
+            created,
+            staged,
+            pins,
+        })
+    }
+
+    /// Store `body` as durable blocks of `vault_id` without recording a
+    /// version (an S3 multipart part): the caller records the blocks
+    /// somewhere garbage collection counts before dropping the pins.
+    pub async fn store_blocks<R: AsyncRead + Unpin>(
+        &self,
+        vault_id: &str,
+        path: &str,
+        body: R,
+    ) -> Result<StoredBlocks, VaultError> {
+        let vault = self.writable(vault_id).await?;
+        let base = self.quota_base(&vault, path).await?;
+        let ing = self.ingest_body(&vault, base, body).await?;
+        let (store, rest) = (self.blocks.clone(), ing.staged.rest);
+        if let Err(e) = flatten(tokio::task::spawn_blocking(move || store.settle(rest)).await) {
+            self.discard(ing.pins, ing.created).await;
+            return Err(e);
+        }
+        Ok(StoredBlocks {
+            ids: ing.ids,
+            sizes: ing.sizes,
+            size: ing.size,
+            content_hash: ing.content_hash,
+            pins: super::gc::BlockPins::from_guard(ing.pins),
+        })
+    }
+
+    /// Record a version of `path` made of blocks already stored for this
+    /// vault (an S3 multipart upload's parts, in order). The content hash
+    /// is computed by reading them back, so it is the plaintext's BLAKE3
+    /// like every other version's.
+    pub async fn commit_blocks(
+        &self,
+        vault_id: &str,
+        path: &str,
+        ids: Vec<BlockId>,
+        sizes: Vec<u64>,
+        from: &'static str,
+    ) -> Result<FileVersion, VaultError> {
+        let vault = self.writable(vault_id).await?;
+        let keys = self.keys(vault_id).await?;
+        let _pins = self.pin_blocks(&ids);
+        let (store, list) = (self.blocks.clone(), ids.clone());
+        let content_hash = flatten(
+            tokio::task::spawn_blocking(move || {
+                let mut hasher = blake3::Hasher::new();
+                for id in &list {
+                    let mut buf = store.get(id).map_err(std::io::Error::other)?;
+                    let plain = keys.open_in_place(&mut buf).ok_or_else(|| {
+                        std::io::Error::other(format!("block {} does not open", id.to_hex()))
+                    })?;
+                    hasher.update(&buf[plain]);
+                }
+                Ok(hasher.finalize().to_hex().to_string())
+            })
+            .await,
+        )?;
+        let size = sizes.iter().sum();
         let new = NewVersion {
             content_hash,
-            size: total,
+            size,
             ids,
             sizes,
             deleted: false,
             origin: from,
         };
-        let committed = self
-            .commit_staged(
-                vault_id,
-                path,
-                new,
-                parents,
-                vault.hard_quota,
-                staged.rest,
-                Some(pins),
-            )
-            .await;
-        if committed.is_err() {
-            self.discard(super::gc::PinGuard::new(&self.pins), created)
-                .await;
+        self.commit(vault_id, path, new, Parents::Heads, vault.hard_quota)
+            .await
+    }
+
+    /// Record `v`'s content at `path` of the same vault (S3 CopyObject):
+    /// its blocks are reused, nothing is copied.
+    pub async fn copy_version(
+        &self,
+        v: &FileVersion,
+        path: &str,
+        from: &'static str,
+    ) -> Result<FileVersion, VaultError> {
+        let vault = self.writable(&v.vault_id).await?;
+        if let Some(q) = vault.hard_quota {
+            let would_be = self.quota_base(&vault, path).await? + v.size;
+            if would_be > q {
+                return Err(VaultError::Quota {
+                    vault_id: vault.id,
+                    hard_quota: q,
+                    would_be_size: would_be,
+                });
+            }
         }
-        committed
+        let new = NewVersion {
+            deleted: false,
+            ..NewVersion::copy_of(v, from)?
+        };
+        self.commit(&v.vault_id, path, new, Parents::Heads, vault.hard_quota)
+            .await
     }
 
     /// Remove the blocks an aborted upload created, unless another upload

@@ -71,6 +71,12 @@ impl Drop for PinGuard {
 /// naming them are recorded (or the attempt ends).
 pub struct BlockPins(#[allow(dead_code)] PinGuard);
 
+impl BlockPins {
+    pub(super) fn from_guard(guard: PinGuard) -> Self {
+        Self(guard)
+    }
+}
+
 impl Vaults {
     /// Pin `ids` until the returned guard drops.
     pub fn pin_blocks(&self, ids: &[BlockId]) -> BlockPins {
@@ -151,9 +157,11 @@ impl Vaults {
         let referenced: HashSet<BlockId> = self
             .catalog
             .read(|c| {
-                // Blocks held for replica vaults (no key here) count as referenced too.
+                // Blocks held for replica vaults (no key here) and the parts of S3
+                // multipart uploads in progress count as referenced too.
                 let mut s = c.prepare(
-                    "SELECT blocks FROM versions UNION ALL SELECT blocks FROM replica_manifests",
+                    "SELECT blocks FROM versions UNION ALL SELECT blocks FROM replica_manifests
+                     UNION ALL SELECT blocks FROM s3_parts",
                 )?;
                 let mut set = HashSet::new();
                 for blob in s.query_map([], |r| r.get::<_, Vec<u8>>(0))? {

@@ -27,7 +27,7 @@ use crate::store::blocks::BlockError;
 use crate::store::seal::ChunkKeys;
 use crate::time::now_ms;
 
-pub use files::{FileVersion, Parents, ReadPlan, origin};
+pub use files::{FileVersion, Parents, ReadPlan, StoredBlocks, origin};
 pub use gc::{BlockPins, GcReport};
 pub use moves::Moved;
 pub use stats::{Analytics, Consumer, DayUsage, TypeUsage};

@@ -159,7 +159,7 @@ pub async fn status_snapshot(state: &AppState) -> ApiResult<StatusResponse> {
         setup_required: !has_key,
         peer_id: node.peer_id.to_string(),
         listen_addrs: mesh.listen_addrs.clone(),
-        s3_enabled: node.s3_enabled,
+        s3_enabled: state.s3.gateway.addr().is_some(),
         tls: TlsStatus {
             enabled: node.tls_fingerprint.is_some(),
             fingerprint: node.tls_fingerprint.clone(),
