@@ -143,6 +143,25 @@ struct Ingested {
     pins: super::gc::PinGuard,
 }
 
+/// An upload taken in but not yet recorded (see [`Vaults::begin_upload`]).
+pub struct PendingUpload {
+    vault_id: String,
+    path: String,
+    quota: Option<u64>,
+    ing: Ingested,
+}
+
+impl PendingUpload {
+    /// BLAKE3 of the plaintext, hex.
+    pub fn content_hash(&self) -> &str {
+        &self.ing.content_hash
+    }
+
+    pub fn size(&self) -> u64 {
+        self.ing.size
+    }
+}
+
 /// Blocks stored durably by [`Vaults::store_blocks`], pinned until dropped.
 pub struct StoredBlocks {
     pub ids: Vec<BlockId>,
@@ -300,10 +319,44 @@ impl Vaults {
         parents: Parents,
         from: &'static str,
     ) -> Result<FileVersion, VaultError> {
+        let pending = self.begin_upload(vault_id, path, body).await?;
+        self.finish_upload(pending, parents, from).await
+    }
+
+    /// Take in `body` for `path` (sealed, staged, within the hard quota)
+    /// without recording it yet, so the caller can check it first (S3
+    /// checksums) and then [`Vaults::finish_upload`] it or drop it.
+    pub async fn begin_upload<R: AsyncRead + Unpin>(
+        &self,
+        vault_id: &str,
+        path: &str,
+        body: R,
+    ) -> Result<PendingUpload, VaultError> {
         let vault = self.writable(vault_id).await?;
         // The quota counts live files.
         let base = self.quota_base(&vault, path).await?;
         let ing = self.ingest_body(&vault, base, body).await?;
+        Ok(PendingUpload {
+            vault_id: vault.id,
+            path: path.to_owned(),
+            quota: vault.hard_quota,
+            ing,
+        })
+    }
+
+    /// Record a [`PendingUpload`] as the new version of its path.
+    pub async fn finish_upload(
+        &self,
+        pending: PendingUpload,
+        parents: Parents,
+        from: &'static str,
+    ) -> Result<FileVersion, VaultError> {
+        let PendingUpload {
+            vault_id,
+            path,
+            quota,
+            ing,
+        } = pending;
         let new = NewVersion {
             content_hash: ing.content_hash,
             size: ing.size,
@@ -314,11 +367,11 @@ impl Vaults {
         };
         let committed = self
             .commit_staged(
-                vault_id,
-                path,
+                &vault_id,
+                &path,
                 new,
                 parents,
-                vault.hard_quota,
+                quota,
                 ing.staged.rest,
                 Some(ing.pins),
             )
@@ -328,6 +381,13 @@ impl Vaults {
                 .await;
         }
         committed
+    }
+
+    /// Drop a [`PendingUpload`], removing the blocks it wrote.
+    pub async fn abandon_upload(&self, pending: PendingUpload) {
+        let PendingUpload { ing, .. } = pending;
+        drop(ing.staged);
+        self.discard(ing.pins, ing.created).await;
     }
 
     /// Chunk, seal and stage `body` as blocks of `vault` (within its hard

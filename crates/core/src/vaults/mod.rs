@@ -10,6 +10,7 @@ mod group;
 mod lock;
 mod moves;
 pub mod paths;
+mod purge;
 mod quota;
 pub mod remote;
 mod stats;
@@ -27,10 +28,10 @@ use crate::store::blocks::BlockError;
 use crate::store::seal::ChunkKeys;
 use crate::time::now_ms;
 
-pub use files::{FileVersion, Parents, ReadPlan, StoredBlocks, origin};
+pub use files::{FileVersion, Parents, PendingUpload, ReadPlan, StoredBlocks, origin};
 pub use gc::{BlockPins, GcReport};
 pub use moves::Moved;
-pub use stats::{Analytics, Consumer, DayUsage, TypeUsage};
+pub use stats::{Analytics, Consumer, DayUsage, TypeUsage, validate_alias as validate_s3_alias};
 
 /// Bodies of one upload are capped here (the spec's 50 GiB).
 pub const MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024 * 1024;

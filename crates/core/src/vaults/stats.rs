@@ -133,6 +133,39 @@ impl Vaults {
             .await?)
     }
 
+    /// Every vault's bucket alias, by vault id (vaults without one absent).
+    pub async fn s3_aliases(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, VaultError> {
+        Ok(self
+            .catalog
+            .read(|c| {
+                let mut s =
+                    c.prepare("SELECT id, s3_alias FROM vaults WHERE s3_alias IS NOT NULL")?;
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+            })
+            .await?)
+    }
+
+    /// The vault an S3 bucket name means: by alias, else by id.
+    pub async fn by_s3_name(&self, bucket: &str) -> Result<super::Vault, VaultError> {
+        let b = bucket.to_owned();
+        let id: Option<String> = self
+            .catalog
+            .read(move |c| {
+                use rusqlite::OptionalExtension;
+                c.query_row(
+                    "SELECT id FROM vaults WHERE s3_alias = ?1
+                     UNION ALL SELECT id FROM vaults WHERE id = ?1 LIMIT 1",
+                    [b],
+                    |r| r.get(0),
+                )
+                .optional()
+            })
+            .await?;
+        self.get(&id.ok_or(VaultError::NotFound)?).await
+    }
+
     /// Set (or with None clear) the bucket alias; unique across vaults.
     pub async fn set_s3_alias(
         &self,

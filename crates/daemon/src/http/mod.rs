@@ -4,6 +4,7 @@
 //! a bound listener with optional TLS and graceful shutdown.
 
 pub mod bearer;
+pub mod content;
 pub mod counting;
 pub mod download;
 pub mod host_policy;

@@ -12,12 +12,14 @@ mod access;
 mod auth;
 mod buckets;
 mod checksum;
+mod delete;
 mod errors;
 mod listing;
 mod multipart;
 mod names;
 mod objects;
 mod service;
+mod view;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

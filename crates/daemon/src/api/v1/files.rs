@@ -3,14 +3,12 @@
 //! move and version download. `{*path}` is URL-decoded and normalised; traversal
 //! tricks answer 400.
 
-use std::sync::Arc;
-
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use holdfast_core::vaults::{FileVersion, paths};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -344,9 +342,6 @@ pub async fn version(
     send(&state, v, None, true).await
 }
 
-/// Blocks a download reads ahead of the client.
-const READ_AHEAD: usize = 3;
-
 async fn send(
     state: &AppState,
     v: FileVersion,
@@ -371,24 +366,8 @@ async fn send(
         // Its blocks are elsewhere: bring them from a holder first.
         state.mesh.fetch_missing(&v).await?;
     }
-    let plan = Arc::new(state.vaults.read_plan(&v, start, end).await?);
-    // Read, verify and open a few blocks ahead, in order: both cores work
-    // while the client drains the previous one. Memory: at most
-    // READ_AHEAD + 1 chunks (4 MiB each) per download.
-    let body = futures_util::stream::iter(0..plan.len()).map(move |i| {
-        let plan = plan.clone();
-        async move {
-            tokio::task::spawn_blocking(move || plan.piece(i))
-                .await
-                .map_err(std::io::Error::other)?
-                .map(Bytes::from)
-                .map_err(|e| {
-                    tracing::error!("download failed mid-stream: {e}");
-                    std::io::Error::other(e.to_string())
-                })
-        }
-    });
-    let body = body.buffered(READ_AHEAD);
+    let plan = state.vaults.read_plan(&v, start, end).await?;
+    let body = crate::http::content::plan_body(plan);
     let mut r = Response::new(Body::from_stream(body));
     *r.status_mut() = status;
     let h = r.headers_mut();
