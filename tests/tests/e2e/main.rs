@@ -25,6 +25,8 @@ mod mesh_relay;
 mod openapi;
 mod profile;
 mod schemathesis;
+mod s3_objects;
+mod s3_support;
 mod security;
 mod system;
 mod tls;
