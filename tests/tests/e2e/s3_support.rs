@@ -19,7 +19,10 @@ pub struct S3Node {
 }
 
 pub fn s3_config() -> String {
-    format!("{}s3:\n  enabled: true\n  bind: 127.0.0.1:0\n", loopback_config())
+    format!(
+        "{}s3:\n  enabled: true\n  bind: 127.0.0.1:0\n",
+        loopback_config()
+    )
 }
 
 /// The S3 listener's address from the daemon's `endpoints.json`.
@@ -49,10 +52,7 @@ impl S3Node {
 
     /// Mint a key and grant it `ops` on each of `buckets`.
     pub async fn key(&self, grants: &[(&str, &[&str])]) -> (String, String) {
-        let r = self
-            .d
-            .post_auth("/s3/keys", &self.token, json!({}))
-            .await;
+        let r = self.d.post_auth("/s3/keys", &self.token, json!({})).await;
         assert_eq!(r.status(), 201);
         let k: Value = r.json().await.unwrap();
         let (id, secret) = (
@@ -128,7 +128,10 @@ pub fn code<E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug>(
     e.as_service_error()
         .and_then(|s| s.code())
         .map(str::to_owned)
-        .or_else(|| e.raw_response().map(|r| format!("HTTP {}", r.status().as_u16())))
+        .or_else(|| {
+            e.raw_response()
+                .map(|r| format!("HTTP {}", r.status().as_u16()))
+        })
         .unwrap_or_else(|| format!("{e:?}"))
 }
 

@@ -448,20 +448,23 @@ pub async fn complete(
         .checksum_algorithm
         .as_deref()
         .and_then(Algo::parse);
-    let mut last = 0;
+    let numbers: Vec<i32> = chosen
+        .iter()
+        .map(|c| {
+            c.part_number
+                .ok_or_else(|| s3_error!(InvalidPart, "a part has no number"))
+        })
+        .collect::<S3Result<_>>()?;
+    if numbers.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(s3_error!(
+            InvalidPartOrder,
+            "The list of parts was not in ascending order. Parts must be ordered by part number."
+        ));
+    }
     let (mut ids, mut sizes, mut part_sizes) = (Vec::new(), Vec::new(), Vec::new());
     let (mut md5s, mut sums) = (Vec::new(), Vec::new());
     for (i, c) in chosen.iter().enumerate() {
-        let n = c
-            .part_number
-            .ok_or_else(|| s3_error!(InvalidPart, "a part has no number"))?;
-        if n <= last {
-            return Err(s3_error!(
-                InvalidPartOrder,
-                "The list of parts was not in ascending order. Parts must be ordered by part number."
-            ));
-        }
-        last = n;
+        let n = numbers[i];
         let p = stored
             .iter()
             .find(|p| p.part_number == n)
@@ -481,17 +484,21 @@ pub async fn complete(
                 n
             ));
         }
-        if i + 1 < chosen.len() && p.size < MIN_PART_BYTES {
-            return Err(s3_error!(
-                EntityTooSmall,
-                "Your proposed upload is smaller than the minimum allowed object size."
-            ));
-        }
         ids.extend(p.ids.iter().copied());
         sizes.extend(p.sizes.iter().copied());
         part_sizes.push(p.size);
         md5s.extend(hex::decode(&p.etag).map_err(|_| s3_error!(InternalError))?);
         sums.push((p.checksum.clone().unwrap_or_default(), p.size));
+    }
+    // Every part but the last is at least 5 MiB (checked once all exist).
+    if part_sizes[..part_sizes.len() - 1]
+        .iter()
+        .any(|s| *s < MIN_PART_BYTES)
+    {
+        return Err(s3_error!(
+            EntityTooSmall,
+            "Your proposed upload is smaller than the minimum allowed object size."
+        ));
     }
     let total: u64 = part_sizes.iter().sum();
     if let Some(n) = input.mpu_object_size
