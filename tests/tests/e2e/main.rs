@@ -25,6 +25,7 @@ mod mesh_relay;
 mod openapi;
 mod profile;
 mod s3_auth;
+mod s3_checksums;
 mod s3_multipart;
 mod s3_objects;
 mod s3_support;
