@@ -26,6 +26,7 @@ mod openapi;
 mod profile;
 mod s3_auth;
 mod s3_checksums;
+mod s3_clients;
 mod s3_multipart;
 mod s3_objects;
 mod s3_support;
