@@ -24,6 +24,7 @@ mod mesh;
 mod mesh_relay;
 mod openapi;
 mod profile;
+mod s3_admin;
 mod schemathesis;
 mod security;
 mod system;

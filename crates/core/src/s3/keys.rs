@@ -251,7 +251,12 @@ impl S3Keys {
     }
 
     /// Set (replace) the grant of `key_id` on `bucket`.
-    pub async fn grant(&self, key_id: &str, bucket: &str, ops: &[String]) -> Result<Grant, S3Error> {
+    pub async fn grant(
+        &self,
+        key_id: &str,
+        bucket: &str,
+        ops: &[String],
+    ) -> Result<Grant, S3Error> {
         if !valid_grant_bucket(bucket) {
             return Err(S3Error::Invalid(
                 "bucket: '*', or a bucket name or vault id (letters, digits, '.', '-', '_')".into(),
@@ -285,7 +290,9 @@ impl S3Keys {
                 }
                 let count: i64 = c.query_row("SELECT COUNT(*) FROM s3_grants", [], |r| r.get(0))?;
                 if count >= MAX_GRANTS {
-                    return Ok(Err(S3Error::Invalid(format!("at most {MAX_GRANTS} grants"))));
+                    return Ok(Err(S3Error::Invalid(format!(
+                        "at most {MAX_GRANTS} grants"
+                    ))));
                 }
                 c.execute(
                     "INSERT INTO s3_grants (access_key_id, bucket, ops) VALUES (?1, ?2, ?3)
