@@ -24,6 +24,7 @@ mod mesh;
 mod mesh_relay;
 mod openapi;
 mod profile;
+mod s3_admin;
 mod s3_auth;
 mod s3_checksums;
 mod s3_clients;

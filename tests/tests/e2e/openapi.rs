@@ -104,6 +104,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/contacts/{node_id}"),
     ("put", "/api/v1/contacts/{node_id}"),
     ("delete", "/api/v1/contacts/{node_id}"),
+    ("get", "/api/v1/s3/keys"),
+    ("post", "/api/v1/s3/keys"),
+    ("delete", "/api/v1/s3/keys/{key_id}"),
+    ("get", "/api/v1/s3/permissions"),
+    ("put", "/api/v1/s3/permissions"),
+    ("delete", "/api/v1/s3/permissions"),
+    ("get", "/api/v1/s3/buckets"),
+    ("get", "/api/v1/s3/listener"),
+    ("put", "/api/v1/s3/listener"),
 ];
 
 async fn document(d: &TestDaemon) -> Value {

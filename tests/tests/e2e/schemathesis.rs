@@ -116,7 +116,7 @@ fn tail(text: &str, n: usize) -> String {
 async fn schemathesis_finds_no_server_error_nor_response_off_its_schema() {
     setup().await;
     let config = format!(
-        "{}identity:\n  approval_timeout_seconds: 2\n",
+        "{}identity:\n  approval_timeout_seconds: 2\ns3:\n  bind: 127.0.0.1:0\n",
         loopback_config()
     );
     let d = TestDaemon::start_with_config(&config).await;

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod networks;
 pub mod nodes;
 pub mod profile;
+pub mod s3;
 pub mod system;
 pub mod vault_status;
 pub mod vaults;
@@ -124,6 +125,11 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(contacts::list, contacts::create))
         .routes(routes!(contacts::get, contacts::put, contacts::delete))
         .routes(routes!(profile::push_test))
+        .routes(routes!(s3::list_keys, s3::mint_key))
+        .routes(routes!(s3::revoke_key))
+        .routes(routes!(s3::list_grants, s3::set_grant, s3::remove_grant))
+        .routes(routes!(s3::buckets))
+        .routes(routes!(s3::listener, s3::set_listener))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(profile::get_profile, profile::put_profile))
