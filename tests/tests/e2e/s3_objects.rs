@@ -759,3 +759,51 @@ async fn quota_overrun_is_quota_exceeded_and_keeps_nothing() {
             .is_empty()
     );
 }
+
+/// An object written or deleted through S3 in a folder-backed vault lands
+/// in (and leaves) the folder on disk, as a REST upload does.
+#[tokio::test]
+async fn s3_writes_reach_a_vaults_folder_on_disk() {
+    let n = S3Node::start().await;
+    let folder = tempfile::tempdir().unwrap();
+    let v: Value =
+        n.d.post_auth(
+            "/vaults",
+            &n.token,
+            serde_json::json!({"name": "on-disk", "folder": folder.path().to_str().unwrap()}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = v["id"].as_str().unwrap();
+    n.d.put_auth(
+        &format!("/vaults/{id}/s3-alias"),
+        &n.token,
+        serde_json::json!({"alias": "on-disk"}),
+    )
+    .await;
+    let s3 = n.admin_client().await;
+    s3.put_object()
+        .bucket("on-disk")
+        .key("notes/today.txt")
+        .body(ByteStream::from_static(b"written over S3"))
+        .send()
+        .await
+        .unwrap();
+    let file = folder.path().join("notes/today.txt");
+    crate::harness::eventually("the object on disk", || async {
+        (std::fs::read(&file).ok()? == b"written over S3").then_some(())
+    })
+    .await;
+    s3.delete_object()
+        .bucket("on-disk")
+        .key("notes/today.txt")
+        .send()
+        .await
+        .unwrap();
+    crate::harness::eventually("the file gone from disk", || async {
+        (!file.exists()).then_some(())
+    })
+    .await;
+}

@@ -42,6 +42,7 @@ async fn delete_one(
             .purge_version(vault_id, &path, id)
             .await
             .map_err(errors::vault)?;
+        view::announce_path(state, vault_id, &path).await;
         return Ok(Outcome {
             delete_marker: marker,
             version_id: Some(id.to_owned()),
@@ -51,10 +52,13 @@ async fn delete_one(
         view::check_write(state, vault_id, &path, Some(c), None).await?;
     }
     match state.vaults.delete_file(vault_id, &path).await {
-        Ok(tomb) => Ok(Outcome {
-            delete_marker: versioned,
-            version_id: versioned.then_some(tomb.id),
-        }),
+        Ok(tomb) => {
+            view::announce(state, &tomb);
+            Ok(Outcome {
+                delete_marker: versioned,
+                version_id: versioned.then_some(tomb.id),
+            })
+        }
         // Deleting what is not there succeeds, as in S3.
         Err(VaultError::FileNotFound) => Ok(Outcome {
             delete_marker: false,

@@ -554,6 +554,7 @@ pub async fn complete(
             .set(&v.id, &meta)
             .await
             .map_err(errors::store)?;
+        view::announce(&state, &v);
         state
             .s3
             .uploads

@@ -86,6 +86,7 @@ pub async fn store(
         .finish_upload(pending, Parents::Heads, origin::UPLOAD)
         .await
         .map_err(errors::vault)?;
+    view::announce(state, &v);
     Ok((v, digests))
 }
 
@@ -476,6 +477,7 @@ pub async fn copy(
             .copy_version(&src.v, &path, origin::UPLOAD)
             .await
             .map_err(errors::vault)?;
+        view::announce(state, &v);
         (v, src.meta.etag.clone(), src.meta.checksum.clone())
     } else {
         let body = read_body(state, &src.v, 0, src.v.size).await?;

@@ -196,3 +196,31 @@ pub async fn versioning_on(state: &AppState, vault_id: &str) -> S3Result<bool> {
         .map_err(errors::store)?
         == "Enabled")
 }
+
+/// Tell the rest of Holdfast (web UI, folder write-back) that S3 changed
+/// a file, as REST uploads and deletes do.
+pub fn announce(state: &AppState, v: &FileVersion) {
+    if v.deleted {
+        state.events.publish(
+            "file_deleted",
+            serde_json::json!({"vault_id": v.vault_id, "path": v.path, "cause": "s3"}),
+        );
+    } else {
+        state.events.publish(
+            "file_updated",
+            serde_json::json!({"vault_id": v.vault_id, "path": v.path,
+                "content_hash": v.content_hash, "size": v.size, "cause": "s3"}),
+        );
+    }
+}
+
+/// After a version was purged: announce what the path is now.
+pub async fn announce_path(state: &AppState, vault_id: &str, path: &str) {
+    match state.vaults.head(vault_id, path).await {
+        Ok(v) => announce(state, &v),
+        Err(_) => state.events.publish(
+            "file_deleted",
+            serde_json::json!({"vault_id": vault_id, "path": path, "cause": "s3"}),
+        ),
+    }
+}
