@@ -138,6 +138,8 @@ await run("s3", { width: 1280, height: 800 }, async ({ page, api }) => {
   await key.locator('[data-action="add-grant"]').click();
   await key.locator('tbody tr[data-bucket="*"] th', { hasText: "All buckets (*)" }).waitFor();
   await key.locator(".inline-error").waitFor({ state: "detached" });
+  // Notices would cover the table in the screenshots.
+  await page.evaluate(() => document.getElementById("alerts").replaceChildren());
   await audit(page, "s3-grants");
   await key.locator('tbody tr[data-bucket="photos"] [data-action="remove-grant"]').click();
   await key.locator('tbody tr[data-bucket="photos"]').waitFor({ state: "detached" });
