@@ -7,8 +7,8 @@
 // confirmation, the error state when the S3 routes fail, and offline when
 // the daemon stops.
 // Environment: browser.mjs, plus HOLDFAST_PID (the daemon, stopped at the
-// end), HOLDFAST_PASSPHRASE (to unlock again) and HOLDFAST_VAULT (a vault
-// whose S3 alias is "photos").
+// end) and HOLDFAST_PASSPHRASE (to unlock again). The daemon holds a vault
+// "Photos" whose S3 alias is "photos".
 import { base, ticket, run, step, audit } from "./browser.mjs";
 
 async function visit(page, route) {

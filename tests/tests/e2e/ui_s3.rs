@@ -34,11 +34,7 @@ async fn ui_s3_page_in_every_state() {
     run_browser_script_with(
         &d,
         "s3.mjs",
-        &[
-            ("HOLDFAST_PID", &pid),
-            ("HOLDFAST_PASSPHRASE", PASSPHRASE),
-            ("HOLDFAST_VAULT", vid),
-        ],
+        &[("HOLDFAST_PID", &pid), ("HOLDFAST_PASSPHRASE", PASSPHRASE)],
     )
     .await;
     for shot in [
