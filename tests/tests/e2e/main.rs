@@ -42,6 +42,7 @@ mod ui_mesh;
 mod ui_network;
 mod ui_pages;
 mod ui_prompts;
+mod ui_s3;
 mod vault_moves;
 mod vault_roles;
 mod vaults;
