@@ -204,6 +204,7 @@ impl RunningDaemon {
         endpoints
             .write(&paths.endpoints())
             .context("writing endpoints.json")?;
+        state.s3.gateway.track_endpoints(paths.endpoints());
         tracing::info!(
             api = %endpoints.api.url,
             peer_id = %state.node.peer_id,

@@ -390,6 +390,8 @@ async fn listener_switch_starts_stops_and_survives_restart() {
     let addr = endpoint_addr(&on);
     assert!(s3_enabled(&d).await);
     answers_http(addr);
+    // endpoints.json follows the switch, so the CLI and tests find it.
+    assert_eq!(crate::s3_support::s3_addr(&d), addr);
     // Switching on again is a no-op on the same address.
     assert_eq!(listener(&d, &t, true).await, on);
     assert_eq!(d.get_json("/s3/listener", &t).await, on);
@@ -399,6 +401,11 @@ async fn listener_switch_starts_stops_and_survives_restart() {
     assert!(off["endpoint_url"].is_null());
     assert!(!s3_enabled(&d).await);
     refuses(addr);
+    let endpoints: Value = serde_json::from_str(
+        &std::fs::read_to_string(d.data_dir().join("endpoints.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(endpoints["s3"].is_null(), "{endpoints}");
 
     // On again, then a restart: still on (on a new ephemeral port).
     listener(&d, &t, true).await;

@@ -58,6 +58,7 @@ impl S3State {
                 catalog,
                 running: tokio::sync::Mutex::new(None),
                 addr: Mutex::new(None),
+                endpoints: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -79,9 +80,33 @@ pub struct Gateway {
     catalog: Catalog,
     running: tokio::sync::Mutex<Option<Served>>,
     addr: Mutex<Option<SocketAddr>>,
+    /// `endpoints.json`, once written: kept current when the switch flips.
+    endpoints: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 impl Gateway {
+    /// Keep `endpoints.json`'s `s3` entry current from now on.
+    pub fn track_endpoints(&self, path: std::path::PathBuf) {
+        let _ = self.endpoints.set(path);
+    }
+
+    fn update_endpoints(&self) {
+        let Some(path) = self.endpoints.get() else {
+            return;
+        };
+        match crate::endpoints::Endpoints::read(path) {
+            Ok(mut e) => {
+                e.s3 = self.addr();
+                if let Err(err) = e.write(path) {
+                    tracing::warn!("cannot update {}: {err}", path.display());
+                }
+            }
+            // Removed at shutdown before the listener stops.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => tracing::warn!("cannot read {}: {err}", path.display()),
+        }
+    }
+
     /// Whether the listener should run: the saved choice, else the config.
     pub async fn wanted(&self, config_enabled: bool) -> anyhow::Result<bool> {
         Ok(holdfast_core::s3::saved_listener_choice(&self.catalog)
@@ -114,6 +139,7 @@ impl Gateway {
         let router = service::router(state, addr);
         *running = Some(serve::spawn(listener, router, None)?);
         *self.addr.lock().unwrap_or_else(|p| p.into_inner()) = Some(addr);
+        self.update_endpoints();
         tracing::info!(%addr, "S3 gateway listening");
         Ok(addr)
     }
@@ -122,6 +148,7 @@ impl Gateway {
     pub async fn stop(&self) -> anyhow::Result<()> {
         let mut running = self.running.lock().await;
         *self.addr.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.update_endpoints();
         if let Some(served) = running.take() {
             served.shutdown().await?;
             tracing::info!("S3 gateway stopped");
