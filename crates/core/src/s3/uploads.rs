@@ -241,3 +241,48 @@ impl Uploads {
             .await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn uploads_belong_to_their_key_and_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = Catalog::open(&dir.path().join("c.sqlite")).unwrap();
+        cat.write(|c| {
+            c.execute(
+                "INSERT INTO vaults (id, name, wrapped_key, rf_target, created_ms) VALUES ('v', 'v', x'00', 1, 0)",
+                [],
+            )
+        })
+        .await
+        .unwrap();
+        let uploads = Uploads::new(cat);
+        let u = uploads
+            .create("v", "/k", UploadMeta::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            uploads.get("v", "/k", &u.upload_id).await.unwrap().key,
+            "/k"
+        );
+        // Another key or vault does not find it.
+        assert!(matches!(
+            uploads.get("v", "/other", &u.upload_id).await,
+            Err(S3Error::NoSuchUpload)
+        ));
+        assert!(matches!(
+            uploads.get("w", "/k", &u.upload_id).await,
+            Err(S3Error::NoSuchUpload)
+        ));
+        // Not yet old enough, then expired.
+        assert_eq!(uploads.expire(60_000).await.unwrap(), 0);
+        assert_eq!(uploads.expire(-1).await.unwrap(), 1);
+        assert!(uploads.list("v").await.unwrap().is_empty());
+        assert!(matches!(
+            uploads.finish(&u.upload_id).await,
+            Err(S3Error::NoSuchUpload)
+        ));
+    }
+}
