@@ -141,6 +141,15 @@ async fn signatures_keys_skew_and_presigned_urls() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // The key's last use shows in the admin list (written in the background).
+    crate::harness::eventually("last_used_ms", || async {
+        let keys = n.d.get_json("/s3/keys", &n.token).await;
+        keys.as_array()?
+            .iter()
+            .find(|k| k["access_key_id"] == id.as_str())?["last_used_ms"]
+            .as_i64()
+    })
+    .await;
     // Revoking the key stops it at once.
     n.d.delete_auth(&format!("/s3/keys/{id}"), &n.token).await;
     let e = s3.list_objects_v2().bucket("sig").send().await.unwrap_err();

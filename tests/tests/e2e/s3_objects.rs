@@ -692,6 +692,21 @@ async fn buckets_are_vaults() {
         .send()
         .await
         .unwrap();
+    // What Holdfast does not do answers NotImplemented, never a fake success.
+    let e = s3
+        .get_bucket_tagging()
+        .bucket("made-by-s3")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!((code(&e).as_str(), status(&e)), ("NotImplemented", 501));
+    let e = s3
+        .get_bucket_policy()
+        .bucket("made-by-s3")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "NotImplemented");
 
     s3.put_object()
         .bucket("made-by-s3")

@@ -70,6 +70,10 @@ pub struct Grant {
 pub struct S3Keys {
     catalog: Catalog,
     identity: std::sync::Arc<Identity>,
+    /// When each key's `last_used_ms` was last written: at most once a
+    /// minute, off the request's path, so signing checks never wait on the
+    /// catalog's writer.
+    noted: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
 }
 
 /// Random characters from `alphabet`, by rejection sampling (no bias).
@@ -100,7 +104,11 @@ pub fn valid_grant_bucket(b: &str) -> bool {
 
 impl S3Keys {
     pub fn new(catalog: Catalog, identity: std::sync::Arc<Identity>) -> Self {
-        Self { catalog, identity }
+        Self {
+            catalog,
+            identity,
+            noted: Default::default(),
+        }
     }
 
     fn seal_key(&self) -> Result<crypto::Key, S3Error> {
@@ -205,19 +213,34 @@ impl S3Keys {
             .ok_or_else(|| S3Error::Invalid("the key's stored secret does not open".into()))?;
         let secret = String::from_utf8(plain.to_vec())
             .map_err(|_| S3Error::Invalid("the key's stored secret is damaged".into()))?;
-        let (id, now) = (access_key_id.to_owned(), now_ms());
-        // Coarse (a minute) so busy clients do not write on every request.
-        let _ = self
-            .catalog
-            .write(move |c| {
-                c.execute(
-                    "UPDATE s3_keys SET last_used_ms = ?2 WHERE access_key_id = ?1
-                       AND (last_used_ms IS NULL OR last_used_ms < ?2 - 60000)",
-                    rusqlite::params![id, now],
-                )
-            })
-            .await;
+        self.note_use(access_key_id);
         Ok(Zeroizing::new(secret))
+    }
+
+    /// Record that a key was used (to the minute), in the background.
+    fn note_use(&self, access_key_id: &str) {
+        let now = now_ms();
+        {
+            let mut noted = self.noted.lock().unwrap_or_else(|p| p.into_inner());
+            if noted.get(access_key_id).is_some_and(|t| now - t < 60_000) {
+                return;
+            }
+            if noted.len() > 2 * MAX_KEYS as usize {
+                noted.clear();
+            }
+            noted.insert(access_key_id.to_owned(), now);
+        }
+        let (catalog, id) = (self.catalog.clone(), access_key_id.to_owned());
+        tokio::spawn(async move {
+            let _ = catalog
+                .write(move |c| {
+                    c.execute(
+                        "UPDATE s3_keys SET last_used_ms = ?2 WHERE access_key_id = ?1",
+                        rusqlite::params![id, now],
+                    )
+                })
+                .await;
+        });
     }
 
     pub async fn grants(&self) -> Result<Vec<Grant>, S3Error> {

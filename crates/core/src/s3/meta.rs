@@ -52,6 +52,23 @@ pub struct ObjectMeta {
     pub part_sizes: Vec<u64>,
 }
 
+/// Records `meta` for a version in the transaction that records the
+/// version itself (see [`crate::vaults::Extra`]).
+pub fn recorder(meta: ObjectMeta) -> crate::vaults::Extra {
+    Box::new(move |c, version_id| {
+        let headers = serde_json::to_string(&meta.headers).expect("serialises");
+        let user = serde_json::to_string(&meta.user_meta).expect("serialises");
+        let sums = serde_json::json!({"checksum": meta.checksum, "part_sizes": meta.part_sizes})
+            .to_string();
+        c.prepare_cached(
+            "INSERT OR REPLACE INTO s3_object_meta (version_id, etag, headers, user_meta, checksums)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(rusqlite::params![version_id, meta.etag, headers, user, sums])?;
+        Ok(())
+    })
+}
+
 #[derive(Clone)]
 pub struct S3Objects {
     catalog: Catalog,
@@ -116,25 +133,6 @@ impl S3Objects {
                 Ok(out)
             })
             .await?)
-    }
-
-    pub async fn set(&self, version_id: &str, meta: &ObjectMeta) -> Result<(), S3Error> {
-        let id = version_id.to_owned();
-        let headers = serde_json::to_string(&meta.headers).expect("serialises");
-        let user = serde_json::to_string(&meta.user_meta).expect("serialises");
-        let sums = serde_json::json!({"checksum": meta.checksum, "part_sizes": meta.part_sizes})
-            .to_string();
-        let etag = meta.etag.clone();
-        self.catalog
-            .write(move |c| {
-                c.execute(
-                    "INSERT OR REPLACE INTO s3_object_meta (version_id, etag, headers, user_meta, checksums)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    rusqlite::params![id, etag, headers, user, sums],
-                )
-            })
-            .await?;
-        Ok(())
     }
 
     /// `Enabled` (Holdfast keeps history) or `Suspended`.

@@ -181,6 +181,11 @@ pub enum Parents {
     Only(Vec<String>),
 }
 
+/// Rows another feature records with a new version, in the same catalog
+/// transaction (S3 object metadata): called with the version's id, so the
+/// version never exists without them.
+pub type Extra = Box<dyn FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<()> + Send>;
+
 /// What a new version holds.
 pub(super) struct NewVersion {
     pub content_hash: String,
@@ -191,6 +196,8 @@ pub(super) struct NewVersion {
     pub deleted: bool,
     /// Where it came from (see [`origin`]).
     pub origin: &'static str,
+    /// Recorded with it (see [`Extra`]).
+    pub extra: Option<Extra>,
 }
 
 impl NewVersion {
@@ -204,6 +211,7 @@ impl NewVersion {
             sizes: v.block_sizes.clone(),
             deleted: v.deleted,
             origin,
+            extra: None,
         })
     }
 
@@ -216,6 +224,7 @@ impl NewVersion {
             sizes: Vec::new(),
             deleted: true,
             origin,
+            extra: None,
         }
     }
 }
@@ -320,7 +329,7 @@ impl Vaults {
         from: &'static str,
     ) -> Result<FileVersion, VaultError> {
         let pending = self.begin_upload(vault_id, path, body).await?;
-        self.finish_upload(pending, parents, from).await
+        self.finish_upload(pending, parents, from, None).await
     }
 
     /// Take in `body` for `path` (sealed, staged, within the hard quota)
@@ -344,12 +353,14 @@ impl Vaults {
         })
     }
 
-    /// Record a [`PendingUpload`] as the new version of its path.
+    /// Record a [`PendingUpload`] as the new version of its path (with
+    /// `extra` rows in the same transaction).
     pub async fn finish_upload(
         &self,
         pending: PendingUpload,
         parents: Parents,
         from: &'static str,
+        extra: Option<Extra>,
     ) -> Result<FileVersion, VaultError> {
         let PendingUpload {
             vault_id,
@@ -364,6 +375,7 @@ impl Vaults {
             sizes: ing.sizes,
             deleted: false,
             origin: from,
+            extra,
         };
         let committed = self
             .commit_staged(
@@ -535,6 +547,7 @@ impl Vaults {
         ids: Vec<BlockId>,
         sizes: Vec<u64>,
         from: &'static str,
+        extra: Option<Extra>,
     ) -> Result<FileVersion, VaultError> {
         let vault = self.writable(vault_id).await?;
         let keys = self.keys(vault_id).await?;
@@ -562,6 +575,7 @@ impl Vaults {
             sizes,
             deleted: false,
             origin: from,
+            extra,
         };
         self.commit(vault_id, path, new, Parents::Heads, vault.hard_quota)
             .await
@@ -574,6 +588,7 @@ impl Vaults {
         v: &FileVersion,
         path: &str,
         from: &'static str,
+        extra: Option<Extra>,
     ) -> Result<FileVersion, VaultError> {
         let vault = self.writable(&v.vault_id).await?;
         if let Some(q) = vault.hard_quota {
@@ -588,6 +603,7 @@ impl Vaults {
         }
         let new = NewVersion {
             deleted: false,
+            extra,
             ..NewVersion::copy_of(v, from)?
         };
         self.commit(&v.vault_id, path, new, Parents::Heads, vault.hard_quota)

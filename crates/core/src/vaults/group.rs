@@ -192,6 +192,7 @@ pub(super) struct Row {
     origin: &'static str,
     parents: Parents,
     quota: Option<u64>,
+    extra: Option<super::files::Extra>,
 }
 
 impl From<&mut Job> for Row {
@@ -209,6 +210,7 @@ impl From<&mut Job> for Row {
             origin: new.origin,
             parents: std::mem::replace(&mut j.parents, Parents::Heads),
             quota: j.quota,
+            extra: new.extra.take(),
         }
     }
 }
@@ -234,6 +236,7 @@ impl Row {
             origin,
             parents,
             quota,
+            extra,
         } = self;
         let (vid, p) = (&vault_id, &path);
         if let Some(q) = quota.filter(|_| !deleted) {
@@ -282,6 +285,9 @@ impl Row {
         }
         tx.prepare_cached("INSERT INTO heads (vault_id, path, version_id) VALUES (?1, ?2, ?3)")?
             .execute([vid, p, &id])?;
+        if let Some(extra) = extra {
+            extra(tx, &id)?;
+        }
         Ok(Ok(id))
     }
 }

@@ -28,7 +28,7 @@ use crate::store::blocks::BlockError;
 use crate::store::seal::ChunkKeys;
 use crate::time::now_ms;
 
-pub use files::{FileVersion, Parents, PendingUpload, ReadPlan, StoredBlocks, origin};
+pub use files::{Extra, FileVersion, Parents, PendingUpload, ReadPlan, StoredBlocks, origin};
 pub use gc::{BlockPins, GcReport};
 pub use moves::Moved;
 pub use stats::{Analytics, Consumer, DayUsage, TypeUsage, validate_alias as validate_s3_alias};

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum_server::Handle;
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use tokio::task::JoinHandle;
 
 /// How long in-flight requests get to finish once shutdown starts.
@@ -34,13 +35,21 @@ pub fn spawn(
 ) -> io::Result<Served> {
     let handle = Handle::new();
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    // TCP_NODELAY: a response's headers and first body bytes go in
+    // separate writes; with Nagle the second waits for the client's
+    // delayed ACK (~40 ms), which small downloads would pay every time.
     let task = match tls {
         Some(config) => {
-            let server = axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone());
+            let tls = RustlsAcceptor::new(config).acceptor(NoDelayAcceptor::new());
+            let server = axum_server::from_tcp(listener)?
+                .acceptor(tls)
+                .handle(handle.clone());
             tokio::spawn(server.serve(service))
         }
         None => {
-            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            let server = axum_server::from_tcp(listener)?
+                .acceptor(NoDelayAcceptor::new())
+                .handle(handle.clone());
             tokio::spawn(server.serve(service))
         }
     };

@@ -5,6 +5,7 @@
 //! checksums combine into a COMPOSITE or FULL_OBJECT checksum as the upload
 //! asked. Uploads left unfinished expire after a week.
 
+use holdfast_core::s3::meta::recorder;
 use holdfast_core::s3::uploads::UploadMeta;
 use holdfast_core::s3::{ContentHeaders, ObjectChecksum, ObjectMeta, Upload};
 use holdfast_core::vaults::origin;
@@ -545,15 +546,16 @@ pub async fn complete(
     let future = async move {
         let v = state
             .vaults
-            .commit_blocks(&vault_id, &path, ids, sizes, origin::UPLOAD)
+            .commit_blocks(
+                &vault_id,
+                &path,
+                ids,
+                sizes,
+                origin::UPLOAD,
+                Some(recorder(meta.clone())),
+            )
             .await
             .map_err(errors::vault)?;
-        state
-            .s3
-            .objects
-            .set(&v.id, &meta)
-            .await
-            .map_err(errors::store)?;
         view::announce(&state, &v);
         state
             .s3

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use holdfast_core::s3::meta::recorder;
 use holdfast_core::s3::{ContentHeaders, ObjectChecksum, ObjectMeta};
 use holdfast_core::vaults::{FileVersion, Parents, origin};
 use s3s::dto::*;
@@ -43,14 +44,16 @@ impl BodyClaims<'_> {
 }
 
 /// Ingest `body` as the new version of `path`, checking it against the
-/// client's claims before it is recorded.
+/// client's claims before it is recorded, with the S3 metadata `meta`
+/// makes from its digests (in the same transaction).
 pub async fn store(
     state: &AppState,
     vault_id: &str,
     path: &str,
     body: Option<StreamingBlob>,
     claims: BodyClaims<'_>,
-) -> S3Result<(FileVersion, checksum::Digests)> {
+    meta: impl FnOnce(&checksum::Digests) -> ObjectMeta,
+) -> S3Result<(FileVersion, ObjectMeta)> {
     if let Some(len) = claims.length() {
         state
             .vaults
@@ -81,13 +84,19 @@ pub async fn store(
         state.vaults.abandon_upload(pending).await;
         return Err(e);
     }
+    let meta = meta(&digests);
     let v = state
         .vaults
-        .finish_upload(pending, Parents::Heads, origin::UPLOAD)
+        .finish_upload(
+            pending,
+            Parents::Heads,
+            origin::UPLOAD,
+            Some(recorder(meta.clone())),
+        )
         .await
         .map_err(errors::vault)?;
     view::announce(state, &v);
-    Ok((v, digests))
+    Ok((v, meta))
 }
 
 /// `x-amz-meta-*` names are case-insensitive: keep them lower-case.
@@ -170,24 +179,20 @@ pub async fn put(
         wanted: checksum::wanted(&headers, input.checksum_algorithm.as_ref())?,
         trailers: trailing_headers,
     };
-    let (v, digests) = store(state, &vault.id, &path, input.body, claims).await?;
-    let meta = ObjectMeta {
-        etag: digests.md5_hex(),
-        headers: meta_headers,
-        user_meta: user,
-        checksum: digests.checksum.clone().map(|(a, value)| ObjectChecksum {
-            algorithm: a.name().to_owned(),
-            value,
-            kind: "FULL_OBJECT".to_owned(),
-        }),
-        part_sizes: Vec::new(),
-    };
-    state
-        .s3
-        .objects
-        .set(&v.id, &meta)
-        .await
-        .map_err(errors::store)?;
+    let (v, meta) = store(state, &vault.id, &path, input.body, claims, |d| {
+        ObjectMeta {
+            etag: d.md5_hex(),
+            headers: meta_headers,
+            user_meta: user,
+            checksum: d.checksum.clone().map(|(a, value)| ObjectChecksum {
+                algorithm: a.name().to_owned(),
+                value,
+                kind: "FULL_OBJECT".to_owned(),
+            }),
+            part_sizes: Vec::new(),
+        }
+    })
+    .await?;
     let (sums, kind) = checksum_fields(&meta.checksum);
     let versioned = view::versioning_on(state, &vault.id).await?;
     Ok(S3Response::new(PutObjectOutput {
@@ -471,14 +476,20 @@ pub async fn copy(
     };
     // Same vault: the new version names the same blocks. Another vault
     // has another key, so the bytes are read and sealed again.
-    let (v, etag, checksum) = if src.v.vault_id == vault.id {
+    let (v, meta) = if src.v.vault_id == vault.id {
+        let meta = ObjectMeta {
+            etag: src.meta.etag.clone(),
+            checksum: src.meta.checksum.clone(),
+            part_sizes: src.meta.part_sizes.clone(),
+            ..meta
+        };
         let v = state
             .vaults
-            .copy_version(&src.v, &path, origin::UPLOAD)
+            .copy_version(&src.v, &path, origin::UPLOAD, Some(recorder(meta.clone())))
             .await
             .map_err(errors::vault)?;
         view::announce(state, &v);
-        (v, src.meta.etag.clone(), src.meta.checksum.clone())
+        (v, meta)
     } else {
         let body = read_body(state, &src.v, 0, src.v.size).await?;
         let headers = axum::http::HeaderMap::new();
@@ -499,31 +510,30 @@ pub async fn copy(
                 }),
             trailers: None,
         };
-        let (v, d) = store(state, &vault.id, &path, Some(body), claims).await?;
-        let etag = if src.from_s3 && src.meta.part_sizes.is_empty() {
-            d.md5_hex()
-        } else {
-            src.meta.etag.clone()
-        };
-        let checksum = d.checksum.map(|(a, value)| ObjectChecksum {
-            algorithm: a.name().to_owned(),
-            value,
-            kind: "FULL_OBJECT".to_owned(),
-        });
-        (v, etag, checksum.or(src.meta.checksum.clone()))
+        store(state, &vault.id, &path, Some(body), claims, |d| {
+            ObjectMeta {
+                // A multipart ETag or a derived one stays what it was.
+                etag: if src.from_s3 && src.meta.part_sizes.is_empty() {
+                    d.md5_hex()
+                } else {
+                    src.meta.etag.clone()
+                },
+                checksum: d
+                    .checksum
+                    .clone()
+                    .map(|(a, value)| ObjectChecksum {
+                        algorithm: a.name().to_owned(),
+                        value,
+                        kind: "FULL_OBJECT".to_owned(),
+                    })
+                    .or(src.meta.checksum.clone()),
+                part_sizes: src.meta.part_sizes.clone(),
+                ..meta
+            }
+        })
+        .await?
     };
-    let meta = ObjectMeta {
-        etag: etag.clone(),
-        checksum,
-        part_sizes: src.meta.part_sizes.clone(),
-        ..meta
-    };
-    state
-        .s3
-        .objects
-        .set(&v.id, &meta)
-        .await
-        .map_err(errors::store)?;
+    let etag = meta.etag.clone();
     let (sums, kind) = checksum_fields(&meta.checksum);
     let versioned = view::versioning_on(state, &vault.id).await?;
     Ok(S3Response::new(CopyObjectOutput {
