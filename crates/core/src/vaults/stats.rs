@@ -121,7 +121,7 @@ impl Vaults {
     }
 
     pub async fn s3_alias(&self, vault_id: &str) -> Result<Option<String>, VaultError> {
-        self.get(vault_id).await?;
+        self.settings(vault_id).await?;
         let vid = vault_id.to_owned();
         Ok(self
             .catalog
@@ -147,7 +147,8 @@ impl Vaults {
             .await?)
     }
 
-    /// The vault an S3 bucket name means: by alias, else by id.
+    /// The vault an S3 bucket name means: by alias, else by id (without
+    /// its byte and file counts).
     pub async fn by_s3_name(&self, bucket: &str) -> Result<super::Vault, VaultError> {
         let b = bucket.to_owned();
         let id: Option<String> = self
@@ -163,7 +164,9 @@ impl Vaults {
                 .optional()
             })
             .await?;
-        self.get(&id.ok_or(VaultError::NotFound)?).await
+        // Settings only: the counts cost a pass over every file, and S3
+        // asks this on every request.
+        self.settings(&id.ok_or(VaultError::NotFound)?).await
     }
 
     /// Set (or with None clear) the bucket alias; unique across vaults.
