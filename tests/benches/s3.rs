@@ -2,8 +2,13 @@
 //! daemon, side by side in one run: 8 concurrent clients PUT then GET
 //! 1 MiB and 64 MiB objects (MB/s), and PUT then GET 4 KiB objects
 //! (operations/s), with the daemon's peak RSS. The figure is the ratio
-//! S3 / REST (aim >= 0.9). S3 goes through the AWS SDK with its default
-//! settings (SigV4, a CRC32 checksum on every PUT); REST through reqwest.
+//! S3 / REST (aim >= 0.9). S3 goes through the AWS SDK twice: with its
+//! default settings (over plain HTTP it signs every payload's SHA-256 and
+//! sends a CRC32 checksum, so client and gateway both hash each byte again)
+//! and "lean" (UNSIGNED-PAYLOAD, no checksum, as over HTTPS without
+//! checksums), which leaves the gateway's own cost (MD5 for the ETag,
+//! SigV4, XML). REST goes through reqwest. Clients and daemon share the
+//! machine's 2 cores.
 //!
 //! Run: `cargo bench -p holdfast-tests --bench s3` (`BENCH_SCALE` scales
 //! the object counts, default 1).
@@ -19,7 +24,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use aws_credential_types::Credentials;
-use aws_sdk_s3::config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::{
+    BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{Value, json};
 
@@ -42,11 +49,29 @@ fn noise(seed: u64, len: usize) -> Vec<u8> {
     out
 }
 
+#[derive(Clone, Copy, PartialEq)]
+enum Via {
+    Rest,
+    S3,
+    S3Lean,
+}
+
+impl Via {
+    fn tag(self) -> &'static str {
+        match self {
+            Via::Rest => "rest",
+            Via::S3 => "s3",
+            Via::S3Lean => "lean",
+        }
+    }
+}
+
 struct Bench {
     d: TestDaemon,
     token: String,
     vault: String,
     s3: aws_sdk_s3::Client,
+    lean: aws_sdk_s3::Client,
     http: reqwest::Client,
 }
 
@@ -99,65 +124,88 @@ impl Bench {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new(id, secret, None, None, "bench"))
             .force_path_style(true)
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .http_client(aws_smithy_http_client::Builder::new().build_http());
+        let lean = conf
+            .clone()
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .build();
         Self {
             d,
             token,
             vault,
-            s3: aws_sdk_s3::Client::from_conf(conf),
+            s3: aws_sdk_s3::Client::from_conf(conf.build()),
+            lean: aws_sdk_s3::Client::from_conf(lean),
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
         }
     }
 
-    async fn put(&self, s3: bool, key: &str, data: Arc<Vec<u8>>) {
-        if s3 {
-            self.s3
-                .put_object()
-                .bucket("bench")
-                .key(key)
-                .body(ByteStream::from((*data).clone()))
-                .send()
-                .await
-                .unwrap();
-        } else {
-            let r = self
-                .http
-                .post(self.d.url(&format!("/vaults/{}/upload/{key}", self.vault)))
-                .bearer_auth(&self.token)
-                .body((*data).clone())
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success(), "{}", r.status());
+    async fn put(&self, via: Via, key: &str, data: Arc<Vec<u8>>) {
+        let body = ByteStream::from((*data).clone());
+        match via {
+            Via::S3 => {
+                self.s3
+                    .put_object()
+                    .bucket("bench")
+                    .key(key)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            Via::S3Lean => {
+                self.lean
+                    .put_object()
+                    .bucket("bench")
+                    .key(key)
+                    .body(body)
+                    .customize()
+                    .disable_payload_signing()
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            Via::Rest => {
+                let r = self
+                    .http
+                    .post(self.d.url(&format!("/vaults/{}/upload/{key}", self.vault)))
+                    .bearer_auth(&self.token)
+                    .body((*data).clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.status());
+            }
         }
     }
 
-    async fn get(&self, s3: bool, key: &str) -> usize {
-        if s3 {
-            let o = self
-                .s3
-                .get_object()
-                .bucket("bench")
-                .key(key)
-                .send()
-                .await
-                .unwrap();
-            o.body.collect().await.unwrap().into_bytes().len()
-        } else {
-            let r = self
-                .http
-                .get(
-                    self.d
-                        .url(&format!("/vaults/{}/download/{key}", self.vault)),
-                )
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success());
-            r.bytes().await.unwrap().len()
-        }
+    async fn get(&self, via: Via, key: &str) -> usize {
+        let client = match via {
+            Via::S3 => &self.s3,
+            Via::S3Lean => &self.lean,
+            Via::Rest => {
+                let url = self
+                    .d
+                    .url(&format!("/vaults/{}/download/{key}", self.vault));
+                let r = self
+                    .http
+                    .get(url)
+                    .bearer_auth(&self.token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success());
+                return r.bytes().await.unwrap().len();
+            }
+        };
+        let o = client
+            .get_object()
+            .bucket("bench")
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        o.body.collect().await.unwrap().into_bytes().len()
     }
 }
 
@@ -165,7 +213,7 @@ impl Bench {
 /// answers (PUT secs, GET secs, bytes).
 async fn run(
     b: &Arc<Bench>,
-    s3: bool,
+    via: Via,
     tag: &str,
     size: usize,
     per_client: usize,
@@ -174,22 +222,20 @@ async fn run(
         .map(|c| {
             (0..per_client)
                 .map(|i| {
-                    Arc::new(noise(
-                        (c * 1_000_003 + i) as u64 + tag.len() as u64 * 7 + u64::from(s3),
-                        size,
-                    ))
+                    let seed = (c * 1_000_003 + i) as u64 + tag.len() as u64 * 7 + via as u64 * 31;
+                    Arc::new(noise(seed, size))
                 })
                 .collect()
         })
         .collect();
+    let prefix = format!("{}-{tag}", via.tag());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (c, mine) in bodies.into_iter().enumerate() {
-        let b = b.clone();
-        let tag = format!("{}-{tag}", if s3 { "s3" } else { "rest" });
+        let (b, prefix) = (b.clone(), prefix.clone());
         tasks.push(tokio::spawn(async move {
             for (i, data) in mine.into_iter().enumerate() {
-                b.put(s3, &format!("{tag}/{c}/{i}"), data).await;
+                b.put(via, &format!("{prefix}/{c}/{i}"), data).await;
             }
         }));
     }
@@ -200,12 +246,11 @@ async fn run(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
-        let b = b.clone();
-        let tag = format!("{}-{tag}", if s3 { "s3" } else { "rest" });
+        let (b, prefix) = (b.clone(), prefix.clone());
         tasks.push(tokio::spawn(async move {
             let mut n = 0;
             for i in 0..per_client {
-                n += b.get(s3, &format!("{tag}/{c}/{i}")).await;
+                n += b.get(via, &format!("{prefix}/{c}/{i}")).await;
             }
             n
         }));
@@ -220,6 +265,14 @@ async fn run(
     (put, get, bytes)
 }
 
+fn row(what: &str, unit: &str, sdk: f64, lean: f64, rest: f64) {
+    println!(
+        "{what:<12} {sdk:>9.0} {unit} {lean:>9.0} {unit} {rest:>9.0} {unit} {:>8.2} {:>9.2}",
+        sdk / rest,
+        lean / rest
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let scale: usize = std::env::var("BENCH_SCALE")
@@ -231,46 +284,37 @@ async fn main() {
         "S3 gateway vs REST, {CLIENTS} concurrent clients (load {})",
         load()
     );
-    println!("{:<22} {:>12} {:>12} {:>8}", "", "S3", "REST", "S3/REST");
+    println!(
+        "{:<12} {:>14} {:>14} {:>14} {:>8} {:>9}",
+        "", "S3 (SDK)", "S3 (lean)", "REST", "SDK/REST", "lean/REST"
+    );
+    let mbs = |r: (f64, f64, u64), put: bool| mb_s(r.2, if put { r.0 } else { r.1 });
     for (name, size, per) in [("1 MiB", MIB, 16 * scale), ("64 MiB", 64 * MIB, scale)] {
-        // REST first, then S3, alternating which warms the disk.
-        let rest = run(&b, false, name, size, per).await;
-        let s3 = run(&b, true, name, size, per).await;
-        let row = |what: &str, s: f64, r: f64| {
-            println!(
-                "{:<22} {:>9.0} MB/s {:>7.0} MB/s {:>8.2}",
-                what,
-                s,
-                r,
-                s / r
-            );
-        };
+        let rest = run(&b, Via::Rest, name, size, per).await;
+        let s3 = run(&b, Via::S3, name, size, per).await;
+        let lean = run(&b, Via::S3Lean, name, size, per).await;
         row(
             &format!("PUT {name}"),
-            mb_s(s3.2, s3.0),
-            mb_s(rest.2, rest.0),
+            "MB/s",
+            mbs(s3, true),
+            mbs(lean, true),
+            mbs(rest, true),
         );
         row(
             &format!("GET {name}"),
-            mb_s(s3.2, s3.1),
-            mb_s(rest.2, rest.1),
+            "MB/s",
+            mbs(s3, false),
+            mbs(lean, false),
+            mbs(rest, false),
         );
     }
     let per = 250 * scale;
-    let rest = run(&b, false, "4k", 4096, per).await;
-    let s3 = run(&b, true, "4k", 4096, per).await;
+    let rest = run(&b, Via::Rest, "4k", 4096, per).await;
+    let s3 = run(&b, Via::S3, "4k", 4096, per).await;
+    let lean = run(&b, Via::S3Lean, "4k", 4096, per).await;
     let ops = (CLIENTS * per) as f64;
-    let row = |what: &str, s: f64, r: f64| {
-        println!(
-            "{:<22} {:>9.0} op/s {:>7.0} op/s {:>8.2}",
-            what,
-            s,
-            r,
-            s / r
-        );
-    };
-    row("PUT 4 KiB", ops / s3.0, ops / rest.0);
-    row("GET 4 KiB", ops / s3.1, ops / rest.1);
+    row("PUT 4 KiB", "op/s", ops / s3.0, ops / lean.0, ops / rest.0);
+    row("GET 4 KiB", "op/s", ops / s3.1, ops / lean.1, ops / rest.1);
     println!(
         "daemon peak RSS: {} MiB (load {})",
         peak_rss_mib(b.d.pid()),

@@ -74,6 +74,9 @@ pub struct S3Keys {
     /// minute, off the request's path, so signing checks never wait on the
     /// catalog's writer.
     noted: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
+    /// Grants by key, read once: every S3 request checks them, and they
+    /// change only through this type (which forgets them then).
+    cached: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<Grant>>>>,
 }
 
 /// Random characters from `alphabet`, by rejection sampling (no bias).
@@ -108,6 +111,7 @@ impl S3Keys {
             catalog,
             identity,
             noted: Default::default(),
+            cached: Default::default(),
         }
     }
 
@@ -184,6 +188,7 @@ impl S3Keys {
             .catalog
             .write(move |c| c.execute("DELETE FROM s3_keys WHERE access_key_id = ?1", [id]))
             .await?;
+        self.forget();
         if n == 0 {
             return Err(S3Error::NoSuchAccessKey);
         }
@@ -249,7 +254,25 @@ impl S3Keys {
 
     /// The grants of one key.
     pub async fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>, S3Error> {
-        self.grants_where(Some(key_id.to_owned())).await
+        if let Some(g) = self.cache().get(key_id) {
+            return Ok(g.clone());
+        }
+        let grants = self.grants_where(Some(key_id.to_owned())).await?;
+        let mut cache = self.cache();
+        if cache.len() > 2 * MAX_KEYS as usize {
+            cache.clear();
+        }
+        cache.insert(key_id.to_owned(), grants.clone());
+        Ok(grants)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Vec<Grant>>> {
+        self.cached.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forget cached grants (after any change to keys or grants).
+    fn forget(&self) {
+        self.cache().clear();
     }
 
     async fn grants_where(&self, key: Option<String>) -> Result<Vec<Grant>, S3Error> {
@@ -325,6 +348,7 @@ impl S3Keys {
                 Ok(Ok(()))
             })
             .await?;
+        self.forget();
         outcome?;
         Ok(Grant {
             key_id: key_id.to_owned(),
@@ -345,6 +369,7 @@ impl S3Keys {
                 )
             })
             .await?;
+        self.forget();
         if n == 0 {
             return Err(S3Error::NoSuchGrant);
         }

@@ -72,6 +72,8 @@ pub fn recorder(meta: ObjectMeta) -> crate::vaults::Extra {
 #[derive(Clone)]
 pub struct S3Objects {
     catalog: Catalog,
+    /// Versioning state by vault, read once (asked on every request).
+    versioning: std::sync::Arc<std::sync::Mutex<HashMap<String, String>>>,
 }
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, ObjectMeta)> {
@@ -94,7 +96,10 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, ObjectMeta)> {
 
 impl S3Objects {
     pub fn new(catalog: Catalog) -> Self {
-        Self { catalog }
+        Self {
+            catalog,
+            versioning: Default::default(),
+        }
     }
 
     pub async fn get(&self, version_id: &str) -> Result<Option<ObjectMeta>, S3Error> {
@@ -137,8 +142,17 @@ impl S3Objects {
 
     /// `Enabled` (Holdfast keeps history) or `Suspended`.
     pub async fn versioning(&self, vault_id: &str) -> Result<String, S3Error> {
+        let cached = self
+            .versioning
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(vault_id)
+            .cloned();
+        if let Some(status) = cached {
+            return Ok(status);
+        }
         let id = vault_id.to_owned();
-        Ok(self
+        let status = self
             .catalog
             .read(move |c| {
                 c.query_row(
@@ -149,7 +163,13 @@ impl S3Objects {
                 .optional()
             })
             .await?
-            .unwrap_or_else(|| "Enabled".to_owned()))
+            .unwrap_or_else(|| "Enabled".to_owned());
+        let mut cache = self.versioning.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(vault_id.to_owned(), status.clone());
+        Ok(status)
     }
 
     pub async fn set_versioning(&self, vault_id: &str, status: &str) -> Result<(), S3Error> {
@@ -163,6 +183,10 @@ impl S3Objects {
                 )
             })
             .await?;
+        self.versioning
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(vault_id.to_owned(), status.to_owned());
         Ok(())
     }
 }

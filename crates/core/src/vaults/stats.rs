@@ -147,6 +147,28 @@ impl Vaults {
             .await?)
     }
 
+    /// The id and alias of the vault an S3 bucket name means, if any (one
+    /// query: grants are checked against both on every S3 request).
+    pub async fn s3_names(
+        &self,
+        bucket: &str,
+    ) -> Result<Option<(String, Option<String>)>, VaultError> {
+        let b = bucket.to_owned();
+        Ok(self
+            .catalog
+            .read(move |c| {
+                use rusqlite::OptionalExtension;
+                c.query_row(
+                    "SELECT id, s3_alias FROM vaults WHERE s3_alias = ?1
+                     UNION ALL SELECT id, s3_alias FROM vaults WHERE id = ?1 LIMIT 1",
+                    [b],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+            })
+            .await?)
+    }
+
     /// The vault an S3 bucket name means: by alias, else by id (without
     /// its byte and file counts).
     pub async fn by_s3_name(&self, bucket: &str) -> Result<super::Vault, VaultError> {

@@ -54,11 +54,9 @@ pub async fn check(state: &AppState, access_key: &str, bucket: &str, op: Op) -> 
         .await
         .map_err(errors::store)?;
     let mut names = vec![bucket.to_owned()];
-    if let Ok(v) = state.vaults.by_s3_name(bucket).await {
-        names.push(v.id.clone());
-        if let Ok(Some(alias)) = state.vaults.s3_alias(&v.id).await {
-            names.push(alias);
-        }
+    if let Some((id, alias)) = state.vaults.s3_names(bucket).await.map_err(errors::vault)? {
+        names.push(id);
+        names.extend(alias);
     }
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     if allows(&grants, &names, op) {
