@@ -77,6 +77,8 @@ pub struct S3Keys {
     /// Grants by key, read once: every S3 request checks them, and they
     /// change only through this type (which forgets them then).
     cached: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<Grant>>>>,
+    /// Sealed secrets by key id, read once.
+    sealed: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>,
 }
 
 /// Random characters from `alphabet`, by rejection sampling (no bias).
@@ -112,6 +114,7 @@ impl S3Keys {
             identity,
             noted: Default::default(),
             cached: Default::default(),
+            sealed: Default::default(),
         }
     }
 
@@ -200,6 +203,28 @@ impl S3Keys {
         if access_key_id.len() > 128 {
             return Err(S3Error::NoSuchAccessKey);
         }
+        let key = self.seal_key()?;
+        let sealed = self.sealed_secret(access_key_id).await?;
+        let plain = crypto::open(&key, &sealed, access_key_id.as_bytes())
+            .ok_or_else(|| S3Error::Invalid("the key's stored secret does not open".into()))?;
+        let secret = String::from_utf8(plain.to_vec())
+            .map_err(|_| S3Error::Invalid("the key's stored secret is damaged".into()))?;
+        self.note_use(access_key_id);
+        Ok(Zeroizing::new(secret))
+    }
+
+    /// The sealed secret of a key, from memory after the first read (it is
+    /// useless without the identity; revoking forgets it).
+    async fn sealed_secret(&self, access_key_id: &str) -> Result<Vec<u8>, S3Error> {
+        let known = self
+            .sealed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(access_key_id)
+            .cloned();
+        if let Some(s) = known {
+            return Ok(s);
+        }
         let id = access_key_id.to_owned();
         let sealed: Option<Vec<u8>> = self
             .catalog
@@ -213,13 +238,12 @@ impl S3Keys {
             })
             .await?;
         let sealed = sealed.ok_or(S3Error::NoSuchAccessKey)?;
-        let key = self.seal_key()?;
-        let plain = crypto::open(&key, &sealed, access_key_id.as_bytes())
-            .ok_or_else(|| S3Error::Invalid("the key's stored secret does not open".into()))?;
-        let secret = String::from_utf8(plain.to_vec())
-            .map_err(|_| S3Error::Invalid("the key's stored secret is damaged".into()))?;
-        self.note_use(access_key_id);
-        Ok(Zeroizing::new(secret))
+        let mut map = self.sealed.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 2 * MAX_KEYS as usize {
+            map.clear();
+        }
+        map.insert(access_key_id.to_owned(), sealed.clone());
+        Ok(sealed)
     }
 
     /// Record that a key was used (to the minute), in the background.
@@ -270,9 +294,13 @@ impl S3Keys {
         self.cached.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Forget cached grants (after any change to keys or grants).
+    /// Forget cached grants and secrets (after any change to keys or grants).
     fn forget(&self) {
         self.cache().clear();
+        self.sealed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     async fn grants_where(&self, key: Option<String>) -> Result<Vec<Grant>, S3Error> {

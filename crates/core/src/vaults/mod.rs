@@ -364,7 +364,7 @@ impl Vaults {
 /// counts (a pass over the vault's heads) are left 0. A conflict is a path
 /// with a live head and another head: the `EXISTS` is a lookup in the
 /// `heads` primary key, so counting adds no pass of its own.
-fn select_vaults(counts: bool, tail: &str) -> String {
+pub(super) fn select_vaults(counts: bool, tail: &str) -> String {
     let counts = if counts {
         "(SELECT COALESCE(SUM(x.size), 0) FROM heads h JOIN versions x ON x.id = h.version_id
           WHERE h.vault_id = v.id AND x.deleted = 0),
@@ -384,7 +384,7 @@ fn select_vaults(counts: bool, tail: &str) -> String {
     )
 }
 
-fn vault_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vault> {
+pub(super) fn vault_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vault> {
     Ok(Vault {
         id: r.get(0)?,
         name: r.get(1)?,

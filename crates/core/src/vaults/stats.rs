@@ -172,23 +172,20 @@ impl Vaults {
     /// The vault an S3 bucket name means: by alias, else by id (without
     /// its byte and file counts).
     pub async fn by_s3_name(&self, bucket: &str) -> Result<super::Vault, VaultError> {
+        // One query, settings only: the counts cost a pass over every file,
+        // and S3 asks this on every request. An alias wins over an id.
+        let sql = super::select_vaults(
+            false,
+            "WHERE v.s3_alias = ?1 OR v.id = ?1 ORDER BY v.s3_alias IS NOT ?1 LIMIT 1",
+        );
         let b = bucket.to_owned();
-        let id: Option<String> = self
-            .catalog
+        self.catalog
             .read(move |c| {
                 use rusqlite::OptionalExtension;
-                c.query_row(
-                    "SELECT id FROM vaults WHERE s3_alias = ?1
-                     UNION ALL SELECT id FROM vaults WHERE id = ?1 LIMIT 1",
-                    [b],
-                    |r| r.get(0),
-                )
-                .optional()
+                c.query_row(&sql, [b], super::vault_from_row).optional()
             })
-            .await?;
-        // Settings only: the counts cost a pass over every file, and S3
-        // asks this on every request.
-        self.settings(&id.ok_or(VaultError::NotFound)?).await
+            .await?
+            .ok_or(VaultError::NotFound)
     }
 
     /// Set (or with None clear) the bucket alias; unique across vaults.
