@@ -41,11 +41,25 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     write!(
         s,
         "POST /api/v1/auth/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n",
+         Expect: 100-continue\r\nContent-Length: {}\r\n\r\n",
         d.addr,
         body.len()
     )
     .unwrap();
+    // hyper answers 100 Continue once the handler reads the body: from then
+    // on the request is in flight, not an idle connection a shutdown may
+    // close (on a busy machine the signal could otherwise come first).
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "connection closed");
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
     s.write_all(&body[..10]).unwrap();
 
     // SIGTERM, and wait until the daemon has begun shutting down (it removes
