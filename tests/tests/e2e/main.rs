@@ -28,6 +28,7 @@ mod s3_admin;
 mod s3_auth;
 mod s3_checksums;
 mod s3_clients;
+mod s3_mesh;
 mod s3_multipart;
 mod s3_objects;
 mod s3_support;

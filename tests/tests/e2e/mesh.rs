@@ -17,7 +17,12 @@ pub struct Node {
 
 impl Node {
     pub async fn start() -> Self {
-        let d = TestDaemon::start().await;
+        Self::start_with(&crate::harness::loopback_config()).await
+    }
+
+    /// A node whose config is `config` (it must keep the mesh on loopback).
+    pub async fn start_with(config: &str) -> Self {
+        let d = TestDaemon::start_with_config(config).await;
         let token = d.owner_token().await;
         d.init_identity(&token).await;
         Self { d, token }

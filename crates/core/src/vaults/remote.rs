@@ -43,6 +43,30 @@ struct Record {
     deleted: bool,
     created_ms: i64,
     origin: Option<String>,
+    /// The S3 view of the version (ETag, content headers, user metadata,
+    /// checksum), when S3 wrote it: sealed with the rest, so other devices
+    /// serve the object as it was written. Older peers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s3: Option<S3Row>,
+}
+
+/// A `s3_object_meta` row as it travels (its JSON columns verbatim).
+#[derive(Serialize, Deserialize)]
+struct S3Row {
+    etag: String,
+    headers: String,
+    user_meta: String,
+    checksums: String,
+}
+
+impl S3Row {
+    /// Bounded, so a peer cannot make rows of any size.
+    fn valid(&self) -> bool {
+        self.etag.len() <= 128
+            && self.headers.len() <= 16 * 1024
+            && self.user_meta.len() <= 16 * 1024
+            && self.checksums.len() <= 16 * 1024
+    }
 }
 
 /// What a share URL carries of a vault.
@@ -133,19 +157,32 @@ impl Vaults {
     ) -> Result<Vec<SealedVersion>, VaultError> {
         let key = self.manifest_key(vault_id).await?;
         let vid = vault_id.to_owned();
-        let rows: Vec<FileVersion> = self
+        let rows: Vec<(FileVersion, Option<S3Row>)> = self
             .catalog
             .read(move |c| {
                 let mut s = c.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM versions WHERE vault_id = ?1 AND id = ?2"
                 ))?;
+                let mut m = c.prepare_cached(
+                    "SELECT etag, headers, user_meta, checksums FROM s3_object_meta WHERE version_id = ?1",
+                )?;
                 let mut out = Vec::new();
                 for id in ids {
                     if let Some(v) = s
                         .query_row([&vid, &id], super::files::from_row)
                         .optional()?
                     {
-                        out.push(v);
+                        let s3 = m
+                            .query_row([&id], |r| {
+                                Ok(S3Row {
+                                    etag: r.get(0)?,
+                                    headers: r.get(1)?,
+                                    user_meta: r.get(2)?,
+                                    checksums: r.get(3)?,
+                                })
+                            })
+                            .optional()?;
+                        out.push((v, s3));
                     }
                 }
                 Ok(out)
@@ -153,7 +190,7 @@ impl Vaults {
             .await?;
         let store = self.blocks.clone();
         let mut out = Vec::with_capacity(rows.len());
-        for v in rows {
+        for (v, s3) in rows {
             let blocks = v.block_ids()?;
             let sealed_bytes = blocks.iter().filter_map(|b| store.size(b)).sum();
             let record = Record {
@@ -165,6 +202,7 @@ impl Vaults {
                 deleted: v.deleted,
                 created_ms: v.created_ms,
                 origin: v.origin,
+                s3,
             };
             let plain = serde_json::to_vec(&record).expect("plain data serialises");
             let sealed = crypto::seal(&key, &plain, &ad(vault_id, &v.id, &blocks));
@@ -210,7 +248,10 @@ impl Vaults {
                 && r.block_sizes.iter().sum::<u64>() == r.size
                 && r.parents.len() <= 256
                 && r.parents.iter().all(|p| valid_id(p));
-            if !sizes_ok || (r.deleted && !m.blocks.is_empty()) {
+            if !sizes_ok
+                || (r.deleted && !m.blocks.is_empty())
+                || r.s3.as_ref().is_some_and(|s3| !s3.valid())
+            {
                 return Err(VaultError::Invalid(
                     "a peer's manifest is inconsistent".into(),
                 ));
@@ -254,6 +295,13 @@ impl Vaults {
                         r.created_ms,
                         r.origin
                     ])?;
+                    if let Some(s3) = &r.s3 {
+                        tx.prepare_cached(
+                            "INSERT OR REPLACE INTO s3_object_meta (version_id, etag, headers, user_meta, checksums)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )?
+                        .execute(rusqlite::params![m.id, s3.etag, s3.headers, s3.user_meta, s3.checksums])?;
+                    }
                     touched.insert(path);
                 }
                 let mut arrived = Vec::new();
