@@ -97,7 +97,9 @@ await run("conflicts", { width: 1280, height: 800 }, async ({ page, shot, api })
   const cMine = await c.locator('li.head[data-side="folder"]').getAttribute("data-hash");
   const cTheirs = await c.locator('li.head[data-side="web"]').getAttribute("data-hash");
   const note = c.locator(".conflict-choices .muted");
-  await page.waitForFunction((el) => el && el.textContent.includes("(conflict from the web"), await note.elementHandle());
+  // A locator, not an element handle: events from the last step may still
+  // re-render the list, and a handle would watch a node that is gone.
+  await note.filter({ hasText: "(conflict from the web" }).waitFor();
   await c.locator('button[data-action="keep-both"]').click();
   await c.waitFor({ state: "detached" });
   f = await file("/c.txt");
