@@ -15,7 +15,7 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::checksum::{self, Algo, Tap, Wanted};
 use super::objects::{
-    BodyClaims, checksum_fields, copy_source, expires_string, read_body, user_meta,
+    BodyClaims, checksum_fields, copy_source, expires_string, full_object, read_body, user_meta,
 };
 use super::{errors, names, view};
 use crate::state::AppState;
@@ -236,11 +236,7 @@ pub async fn upload_part(
         trailers: trailing_headers,
     };
     let (md5, sum) = store_part(state, &upload, &path, n, input.body, claims).await?;
-    let sum = sum.map(|(a, value)| ObjectChecksum {
-        algorithm: a.name().to_owned(),
-        value,
-        kind: "FULL_OBJECT".to_owned(),
-    });
+    let sum = full_object(sum);
     let (sums, _) = checksum_fields(&sum);
     Ok(S3Response::new(UploadPartOutput {
         e_tag: Some(ETag::Strong(md5)),
@@ -310,11 +306,7 @@ pub async fn upload_part_copy(
         trailers: None,
     };
     let (md5, sum) = store_part(state, &upload, &path, n, Some(body), claims).await?;
-    let sum = sum.map(|(a, value)| ObjectChecksum {
-        algorithm: a.name().to_owned(),
-        value,
-        kind: "FULL_OBJECT".to_owned(),
-    });
+    let sum = full_object(sum);
     let (sums, _) = checksum_fields(&sum);
     Ok(S3Response::new(UploadPartCopyOutput {
         copy_part_result: Some(CopyPartResult {

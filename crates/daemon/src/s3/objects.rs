@@ -126,6 +126,15 @@ fn expires_of(h: &ContentHeaders) -> Option<Timestamp> {
     Timestamp::parse(TimestampFormat::HttpDate, h.expires.as_deref()?).ok()
 }
 
+/// The checksum of one body as S3 reports it (a whole-object value).
+pub fn full_object(sum: Option<(Algo, String)>) -> Option<ObjectChecksum> {
+    sum.map(|(a, value)| ObjectChecksum {
+        algorithm: a.name().to_owned(),
+        value,
+        kind: "FULL_OBJECT".to_owned(),
+    })
+}
+
 pub fn checksum_fields(c: &Option<ObjectChecksum>) -> (Checksum, Option<ChecksumType>) {
     let mut out = Checksum::default();
     let Some(c) = c else {
@@ -253,20 +262,7 @@ pub async fn get(
         input.if_unmodified_since.as_ref(),
     )?;
     let (start, end, partial) = span(&o, input.part_number, input.range.as_ref())?;
-    if !state.vaults.is_local(&o.v).await.map_err(errors::vault)? {
-        state.mesh.fetch_missing(&o.v).await.map_err(|e| {
-            s3_error!(
-                ServiceUnavailable,
-                "the object's blocks are on another device that cannot be reached now: {e}"
-            )
-        })?;
-    }
-    let plan = state
-        .vaults
-        .read_plan(&o.v, start, end)
-        .await
-        .map_err(errors::vault)?;
-    let body = StreamingBlob::wrap(crate::http::content::plan_body(plan));
+    let body = read_body(state, &o.v, start, end).await?;
     let whole = !partial;
     let (sums, kind) = if whole && checksum_mode(input.checksum_mode.as_ref()) {
         checksum_fields(&o.meta.checksum)
