@@ -14,6 +14,7 @@ const VERBS = {
   link: 'wants to link to your identity',
   auth: 'wants to sign you in',
   sign: 'wants you to sign something',
+  device_enrolment: 'wants to enrol as one of your agents',
 };
 
 /** What the app would be allowed to do, for "You allowed X to …". */
@@ -144,6 +145,12 @@ function preview(a) {
     }
     return h('figure', { class: 'preview' }, h('figcaption', { text: 'It gets your public key and a signature of this challenge' }),
       h('pre', { class: 'sign-text', text: String(d.challenge) }));
+  }
+  if (a.kind === 'device_enrolment') {
+    return h('figure', { class: 'preview' },
+      h('figcaption', { text: 'Approve only if the agent printed this same fingerprint' }),
+      h('pre', { class: 'sign-text fingerprint', text: d.fingerprint || '' }),
+      h('p', { class: 'note', text: `Platform: ${d.platform || 'not given'} · device ${d.device_id || ''}` }));
   }
   if (a.kind === 'link' && d.app_agent_pub_key) {
     return h('figure', { class: 'preview' },

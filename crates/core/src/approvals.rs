@@ -31,6 +31,8 @@ pub enum ApprovalKind {
     Link,
     Auth,
     Sign,
+    /// An agent device enrolled on the hub and waits for the owner.
+    DeviceEnrolment,
 }
 
 impl ApprovalKind {
@@ -39,6 +41,7 @@ impl ApprovalKind {
             ApprovalKind::Link => "link",
             ApprovalKind::Auth => "auth",
             ApprovalKind::Sign => "sign",
+            ApprovalKind::DeviceEnrolment => "device_enrolment",
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct RunningDaemon {
     endpoints: Endpoints,
     api: Served,
     ipc: Served,
+    /// None when the hub's port was taken: the rest of Holdfast still runs.
+    hub: Option<Served>,
     background: TaskTracker,
     cancel: CancellationToken,
 }
@@ -108,6 +110,13 @@ impl RunningDaemon {
         let profile = Profile::load(catalog.clone(), events.clone())
             .await
             .context("loading the profile")?;
+        let hub = holdfast_core::hub::Hub::open(catalog.clone(), events.clone())
+            .await
+            .context("opening the agent hub")?;
+        let hub = crate::hub::HubState::new(
+            hub.clone(),
+            crate::hub::owner_device::OwnerDevice::new(hub, identity.clone()),
+        );
         let started_at_ms = now_ms();
         let mesh = Mesh::new(
             Services {
@@ -127,6 +136,7 @@ impl RunningDaemon {
             profile,
             contacts: Contacts::new(catalog.clone()),
             s3: S3State::new(catalog.clone(), identity.clone(), config.s3.bind),
+            hub,
             events: events.clone(),
             shutdown: cancel.clone(),
             auth,
@@ -164,7 +174,32 @@ impl RunningDaemon {
         let _ = state.node.ipc_addr.set(ipc_addr);
         let ipc = ipc::spawn(ipc_listener, state.clone())?;
 
+        let hub_served = match crate::hub::spawn(state.clone(), config.hub.bind) {
+            Ok((addr, served)) => {
+                let _ = state.hub.addr.set(addr);
+                Some(served)
+            }
+            Err(e) => {
+                tracing::error!("the agent hub is off: {e:#}");
+                None
+            }
+        };
+
         let background = TaskTracker::new();
+        background.spawn(state.hub.owner.clone().run(cancel.clone()));
+        state
+            .hub
+            .core
+            .prompts
+            .raise_all(
+                &state.hub.core,
+                &state.approvals,
+                state
+                    .node
+                    .approval_timeout
+                    .max(std::time::Duration::from_secs(300)),
+            )
+            .await;
         {
             let metrics = state.metrics.clone();
             let cancel = cancel.clone();
@@ -198,7 +233,7 @@ impl RunningDaemon {
             pid: std::process::id(),
             api: ApiEndpoint::new(api_addr, api_tls),
             ipc: Some(ipc_addr),
-            hub: None,
+            hub: state.hub.addr.get().copied(),
             s3: state.s3.gateway.addr(),
         };
         endpoints
@@ -218,6 +253,7 @@ impl RunningDaemon {
             endpoints,
             api,
             ipc,
+            hub: hub_served,
             background,
             cancel,
         })
@@ -240,9 +276,16 @@ impl RunningDaemon {
         self.cancel.cancel();
         self.state.mesh.stop().await;
         self.state.s3.gateway.stop().await.context("S3 gateway")?;
-        let (api, ipc) = tokio::join!(self.api.shutdown(), self.ipc.shutdown());
+        let hub = async {
+            match self.hub {
+                Some(h) => h.shutdown().await,
+                None => Ok(()),
+            }
+        };
+        let (api, ipc, hub) = tokio::join!(self.api.shutdown(), self.ipc.shutdown(), hub);
         api.context("REST API listener")?;
         ipc.context("IPC listener")?;
+        hub.context("agent hub listener")?;
         self.background.close();
         self.background.wait().await;
         self.state

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod daemon;
 pub mod endpoints;
 pub mod http;
+pub mod hub;
 pub mod ipc;
 pub mod logging;
 pub mod s3;

@@ -52,6 +52,8 @@ pub struct AppState {
     pub contacts: Contacts,
     /// The S3 gateway: keys, grants, object metadata, its listener.
     pub s3: crate::s3::S3State,
+    /// The agent hub and the owner's device in it.
+    pub hub: crate::hub::HubState,
     /// Cancelled when shutdown begins, so long-lived streams end.
     pub shutdown: CancellationToken,
 }

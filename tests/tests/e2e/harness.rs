@@ -24,12 +24,29 @@ pub struct TestDaemon {
     /// Base URL of the IPC surface.
     pub ipc: String,
     pub ipc_addr: SocketAddr,
+    /// Base URL of the agent hub (`http://127.0.0.1:PORT`), when it runs.
+    pub hub: Option<String>,
     pub http: reqwest::Client,
 }
 
 /// The config every test daemon starts from: ephemeral loopback ports.
 pub fn loopback_config() -> String {
     "api:\n  bind: 127.0.0.1:0\nipc:\n  bind: 127.0.0.1:0\nmesh:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  mdns: false\n  gossip_interval_seconds: 1\n  replicate_interval_seconds: 2\n".to_owned()
+}
+
+/// Tests run many daemons at once: unless a test's config places the agent
+/// hub itself, it takes an ephemeral port instead of 8090.
+fn pin_hub_to_ephemeral_port(dir: &Path) {
+    let path = dir.join("config.yaml");
+    let config = std::fs::read_to_string(&path).unwrap_or_default();
+    if !config.lines().any(|l| l.starts_with("hub:")) {
+        let sep = if config.is_empty() || config.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        std::fs::write(&path, format!("{config}{sep}hub:\n  bind: 127.0.0.1:0\n")).unwrap();
+    }
 }
 
 impl TestDaemon {
@@ -61,11 +78,13 @@ impl TestDaemon {
     }
 
     async fn spawn_in(dir: TempDir, args: &[&str], netns: Option<&str>) -> Self {
+        pin_hub_to_ephemeral_port(dir.path());
         let child = spawn_daemon(dir.path(), args, netns);
         let (child, endpoints) = wait_ready(child, dir.path()).await;
         let addr: SocketAddr = endpoints["api"]["addr"].as_str().unwrap().parse().unwrap();
         let base = endpoints["api"]["url"].as_str().unwrap().to_owned();
         let ipc_addr: SocketAddr = endpoints["ipc"].as_str().unwrap().parse().unwrap();
+        let hub = endpoints["hub"].as_str().map(|a| format!("http://{a}"));
         ensure_crypto();
         let mut http = reqwest::Client::builder().no_proxy();
         if let Some(cert) = endpoints["api"]["tls"]["cert_file"].as_str() {
@@ -79,6 +98,7 @@ impl TestDaemon {
             base,
             ipc: format!("http://{ipc_addr}"),
             ipc_addr,
+            hub,
             http: http.build().unwrap(),
         }
     }

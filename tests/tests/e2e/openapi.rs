@@ -113,6 +113,65 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/s3/buckets"),
     ("get", "/api/v1/s3/listener"),
     ("put", "/api/v1/s3/listener"),
+    ("get", "/api/v1/agents"),
+    ("get", "/api/v1/agents/{device_id}/messages"),
+    ("post", "/api/v1/agents/{device_id}/messages"),
+    ("get", "/api/v1/agents/invites"),
+    ("post", "/api/v1/agents/invites"),
+    ("post", "/api/v1/agents/invites/{id}/revoke"),
+    ("post", "/api/v1/agents/{device_id}/approve"),
+    ("post", "/api/v1/agents/{device_id}/revoke"),
+];
+
+/// Every route of the agent hub's router.
+const HUB_ROUTES: &[(&str, &str)] = &[
+    ("get", "/health"),
+    ("get", "/api/v1/openapi.json"),
+    ("get", "/api/v1/ws"),
+    ("post", "/api/v1/tenants"),
+    ("get", "/api/v1/tenants"),
+    ("post", "/api/v1/invites"),
+    ("get", "/api/v1/invites"),
+    ("post", "/api/v1/invites/{id}/revoke"),
+    ("delete", "/api/v1/invites/{id}"),
+    ("post", "/api/v1/enroll"),
+    ("get", "/api/v1/devices"),
+    ("get", "/api/v1/devices/{id}/status"),
+    ("post", "/api/v1/devices/{id}/activate"),
+    ("post", "/api/v1/devices/{id}/health"),
+    ("get", "/api/v1/devices/{id}/presence"),
+    ("get", "/api/v1/devices/{id}/keys"),
+    ("get", "/api/v1/devices/{id}/messages"),
+    ("get", "/api/v1/devices/{id}/pending"),
+    ("patch", "/api/v1/devices/{id}/approve"),
+    ("patch", "/api/v1/devices/{id}/revoke"),
+    ("patch", "/api/v1/devices/{id}"),
+    ("delete", "/api/v1/devices/{id}"),
+    ("patch", "/api/v1/devices/{id}/webhook"),
+    ("patch", "/api/v1/devices/self/webhook"),
+    ("delete", "/api/v1/devices/{id}/remove"),
+    ("post", "/api/v1/devices/register"),
+    ("post", "/api/v1/devices/{id}/relink"),
+    ("post", "/api/v1/auth/reissue"),
+    ("get", "/api/v1/conversations"),
+    ("get", "/api/v1/conversations/{id}/messages"),
+    ("post", "/api/v1/conversations/{id}/messages"),
+    ("get", "/api/v1/conversations/{id}/keys"),
+    ("post", "/api/v1/mls/key-packages"),
+    ("get", "/api/v1/mls/key-packages/count"),
+    ("get", "/api/v1/mls/key-packages/batch"),
+    ("get", "/api/v1/mls/delivery"),
+    ("post", "/api/v1/mls/delivery/ack"),
+    ("post", "/api/v1/mls/delivery/nack"),
+    ("get", "/api/v1/mls/groups/{group_id}"),
+    ("get", "/api/v1/mls/groups/{group_id}/sync"),
+    ("post", "/api/v1/mls/groups/{group_id}/request-welcome"),
+    ("get", "/api/v1/mls/groups/{group_id}/pending-welcomes"),
+    ("post", "/api/v1/mls/groups/{group_id}/fulfill-welcome"),
+    ("get", "/api/v1/rooms"),
+    ("get", "/api/v1/a2a/channels"),
+    ("get", "/api/v1/hub/identities"),
+    ("post", "/api/v1/telemetry/ingest"),
 ];
 
 async fn document(d: &TestDaemon) -> Value {
@@ -176,4 +235,55 @@ async fn protected_routes_declare_bearer_security() {
         assert!(sec.to_string().contains("bearer"), "{path}: {sec}");
     }
     assert!(doc["components"]["securitySchemes"]["admin_token"].is_object());
+}
+
+fn operations(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                out.push((method.clone(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_hub_documents_every_route_and_serves_every_documented_one() {
+    let d = TestDaemon::start().await;
+    let hub = d.hub.clone().expect("the hub runs");
+    let resp = d
+        .http
+        .get(format!("{hub}/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let doc: Value = resp.json().await.unwrap();
+    let documented = operations(&doc);
+    for (method, path) in HUB_ROUTES {
+        assert!(
+            documented.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} is served but missing from the hub's openapi.json"
+        );
+    }
+    assert_eq!(
+        documented.len(),
+        HUB_ROUTES.len(),
+        "documented: {documented:?}"
+    );
+    for (method, path) in &documented {
+        let url = format!("{hub}{}", path.replace('{', "x").replace('}', ""));
+        let resp = d
+            .http
+            .request(method.to_uppercase().parse().unwrap(), &url)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.text().await.unwrap();
+        assert_ne!(status, 405, "{method} {path}: {body}");
+        assert_ne!(body, r#"{"detail":"Not Found"}"#, "{method} {path}");
+    }
 }

@@ -43,7 +43,7 @@ pub(super) fn build(
     redactor: &Redactor,
 ) -> Result<Vec<u8>, DiagnosticsError> {
     let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let (y, mo, d, h, mi, s) = civil(created_ms);
+    let (y, mo, d, h, mi, s) = crate::time::civil(created_ms);
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
         .unix_permissions(0o600)
@@ -168,33 +168,10 @@ fn zip_error(e: zip::result::ZipError) -> DiagnosticsError {
     DiagnosticsError::Io(std::io::Error::other(e))
 }
 
-/// UTC calendar fields of a time in ms (year, month, day, hour, minute, second).
-pub(super) fn civil(ms: i64) -> (i64, u8, u8, u8, u8, u8) {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        year,
-        month,
-        day,
-        (rem / 3600) as u8,
-        (rem % 3600 / 60) as u8,
-        (rem % 60) as u8,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::civil;
 
     #[test]
     fn civil_dates() {

@@ -221,7 +221,7 @@ fn check_id(id: &str) -> Result<(), DiagnosticsError> {
 }
 
 fn file_name(id: &str, created_ms: i64) -> String {
-    let (y, mo, d, h, mi, _) = bundle::civil(created_ms);
+    let (y, mo, d, h, mi, _) = crate::time::civil(created_ms);
     format!(
         "holdfast-report-{y:04}{mo:02}{d:02}-{h:02}{mi:02}-{}.zip",
         &id[..8]

@@ -10,7 +10,7 @@ pub(crate) mod bearer;
 mod error;
 mod extract;
 mod fallback;
-mod openapi;
+pub(crate) mod openapi;
 pub mod v1;
 
 use std::sync::Arc;

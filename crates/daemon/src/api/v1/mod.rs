@@ -1,6 +1,7 @@
 //! `/api/v1` routes, a module per feature. Public routes need no bearer
 //! (the spec's bootstrap set); everything else is protected.
 
+pub mod agents;
 pub mod approvals;
 pub mod apps;
 pub mod audit;
@@ -130,6 +131,12 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(s3::list_grants, s3::set_grant, s3::remove_grant))
         .routes(routes!(s3::buckets))
         .routes(routes!(s3::listener, s3::set_listener))
+        .routes(routes!(agents::list))
+        .routes(routes!(agents::send, agents::messages))
+        .routes(routes!(agents::create_invite, agents::list_invites))
+        .routes(routes!(agents::revoke_invite))
+        .routes(routes!(agents::approve))
+        .routes(routes!(agents::revoke))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(profile::get_profile, profile::put_profile))

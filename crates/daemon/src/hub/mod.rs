@@ -1,0 +1,156 @@
+//! The agent hub's listener (`hub.bind`, default 127.0.0.1:8090): the routes
+//! of spec/agent-hub-api.md and the device protocol, the WebSocket, and
+//! `{"detail": …}` errors. It has its own listener because its paths collide
+//! with REST ones and because agents may reach it from other machines.
+//! The rules and tables are `holdfast_core::hub`; this is HTTP only.
+
+mod auth;
+mod device_routes;
+mod error;
+mod limits;
+mod mls_routes;
+mod openapi;
+pub mod owner_device;
+mod owner_routes;
+mod ws;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
+use holdfast_core::hub::Hub;
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use auth::is_owner;
+pub use error::{HubApiError, HubApiResult};
+use limits::Limits;
+pub use owner_routes::revoke_device;
+
+use crate::http::host_policy::HostPolicy;
+use crate::http::observe::observe;
+use crate::http::panics::{InternalError, catch_panics};
+use crate::state::AppState;
+
+/// Largest JSON body (KeyPackages and telemetry batches fit well inside).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What the hub surface shares with the REST owner API.
+#[derive(Clone)]
+pub struct HubState {
+    pub core: Hub,
+    pub limits: Arc<Limits>,
+    /// The owner's own device (MLS client) in this daemon.
+    pub owner: owner_device::OwnerDevice,
+    /// Where agents reach the hub, once bound.
+    pub addr: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+}
+
+impl HubState {
+    pub fn new(core: Hub, owner: owner_device::OwnerDevice) -> Self {
+        Self {
+            core,
+            limits: Arc::new(Limits::default()),
+            owner,
+            addr: Default::default(),
+        }
+    }
+
+    /// The hub's base URL for agents (`http://127.0.0.1:8090`).
+    pub fn url(&self) -> Option<String> {
+        self.addr
+            .get()
+            .map(|a| format!("http://{}", crate::endpoints::local_address(*a)))
+    }
+}
+
+/// A JSON body read whatever its Content-Type says (agents' HTTP libraries
+/// differ); 400 `{"detail"}` when it is not the expected JSON.
+pub struct HubJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for HubJson<T> {
+    type Rejection = HubApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, HubApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            HubApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large",
+            )
+        })?;
+        let body: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
+        serde_json::from_slice(body)
+            .map(HubJson)
+            .map_err(|e| HubApiError::bad_request(format!("invalid request body: {e}")))
+    }
+}
+
+pub fn router(state: AppState, policy: HostPolicy) -> Router {
+    let (routes, doc) = OpenApiRouter::with_openapi(openapi::HubDoc::openapi())
+        .merge(owner_routes::routes())
+        .merge(device_routes::routes())
+        .merge(mls_routes::routes())
+        .routes(utoipa_axum::routes!(ws::upgrade))
+        .routes(utoipa_axum::routes!(openapi::serve))
+        .split_for_parts();
+    let doc = Arc::new(crate::api::openapi::Document::new(doc));
+    routes
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(Extension(doc))
+        .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(
+            (|| HubApiError::internal("a handler panicked").into_response()) as InternalError,
+            catch_panics,
+        ))
+        .layer(middleware::from_fn_with_state(Arc::new(policy), guard))
+        .layer(middleware::from_fn_with_state(state.metrics, observe))
+}
+
+async fn no_route() -> HubApiError {
+    HubApiError::not_found("Not Found")
+}
+
+async fn wrong_method() -> HubApiError {
+    HubApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "Method Not Allowed",
+    )
+}
+
+/// Host/Origin policy, and `//api/v1/…` normalised to `/api/v1/…` (a base
+/// URL ending in `/`, §4.1).
+async fn guard(State(policy): State<Arc<HostPolicy>>, mut req: Request, next: Next) -> Response {
+    if let Err(refusal) = policy.check(req.uri(), req.headers()) {
+        return HubApiError::forbidden(refusal.message()).into_response();
+    }
+    let path = req.uri().path();
+    if path.starts_with("//") {
+        let trimmed = format!("/{}", path.trim_start_matches('/'));
+        let pq = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed,
+        };
+        if let Ok(uri) = pq.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    next.run(req).await
+}
+
+/// Bind and serve the hub; returns its address.
+pub fn spawn(
+    state: AppState,
+    bind: std::net::SocketAddr,
+) -> anyhow::Result<(std::net::SocketAddr, crate::http::serve::Served)> {
+    let listener = crate::http::serve::bind(bind, "agent hub")?;
+    let addr = listener.local_addr()?;
+    let router = router(state, HostPolicy::new(addr, false));
+    let served = crate::http::serve::spawn(listener, router, None)?;
+    Ok((addr, served))
+}

@@ -1,0 +1,468 @@
+//! The owner's own device, inside the daemon: an MLS client (keys derived
+//! from the identity, state sealed in the catalog) that the hub treats like
+//! any other device. It founds the 1:1 group with an agent from one of the
+//! agent's KeyPackages (the hub's group UUID as the MLS group id, commit then
+//! Welcome through the queue), encrypts what the owner writes, and pulls and
+//! decrypts what agents answer. Plaintext exists only here, sealed at rest
+//! under the identity, and in the owner's UI.
+
+use std::sync::Arc;
+
+use ed25519_dalek::SigningKey;
+use holdfast_core::Catalog;
+use holdfast_core::hub::groups::{self, Application, CommitOutcome};
+use holdfast_core::hub::live::Outbound;
+use holdfast_core::hub::mls::{MlsClient, MlsStateStore, Received};
+use holdfast_core::hub::{Hub, HubError, HubResult, conversations, devices, keypackages, queue};
+use holdfast_core::identity::Identity;
+use holdfast_core::identity::crypto;
+use holdfast_core::time::now_ms;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+const SEED_PURPOSE: &str = "holdfast/hub/owner-device/v1";
+const STATE_PURPOSE: &str = "holdfast/hub/owner-mls-state/v1";
+const TEXT_PURPOSE: &str = "holdfast/hub/owner-messages/v1";
+
+/// One message of an owner ↔ agent conversation, as the owner API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OwnerMessage {
+    pub message_id: String,
+    /// `to_agent` or `from_agent`.
+    pub direction: String,
+    pub text: String,
+    pub created_at_ms: i64,
+}
+
+/// MLS state blobs sealed under the identity in `hub_owner_state`. The MLS
+/// library calls it synchronously, so it runs on blocking threads and
+/// waits for the catalog there.
+struct SealedStore {
+    catalog: Catalog,
+    identity: Arc<Identity>,
+    rt: tokio::runtime::Handle,
+}
+
+impl SealedStore {
+    fn key(&self) -> anyhow::Result<crypto::Key> {
+        Ok(self.identity.purpose_key(STATE_PURPOSE)?)
+    }
+}
+
+impl MlsStateStore for SealedStore {
+    fn load(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let k = key.to_owned();
+        let sealed: Option<Vec<u8>> = self.rt.block_on(self.catalog.read(move |conn| {
+            use rusqlite::OptionalExtension;
+            conn.query_row(
+                "SELECT sealed FROM hub_owner_state WHERE key = ?1",
+                [k],
+                |r| r.get(0),
+            )
+            .optional()
+        }))?;
+        match sealed {
+            None => Ok(None),
+            Some(s) => crypto::open(&*self.key()?, &s, key.as_bytes())
+                .map(|p| Some(p.to_vec()))
+                .ok_or_else(|| anyhow::anyhow!("sealed MLS state does not open")),
+        }
+    }
+
+    fn save(&self, key: &str, value: &[u8]) -> anyhow::Result<()> {
+        let sealed = crypto::seal(&*self.key()?, value, key.as_bytes());
+        let k = key.to_owned();
+        self.rt.block_on(self.catalog.write(move |conn| {
+            conn.execute(
+                "INSERT INTO hub_owner_state (key, sealed) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET sealed = excluded.sealed",
+                (k, sealed),
+            )
+        }))?;
+        Ok(())
+    }
+
+    fn delete(&self, key: &str) -> anyhow::Result<()> {
+        let k = key.to_owned();
+        self.rt
+            .block_on(self.catalog.write(move |conn| {
+                conn.execute("DELETE FROM hub_owner_state WHERE key = ?1", [k])
+            }))?;
+        Ok(())
+    }
+}
+
+struct Loaded {
+    device_id: String,
+    mls: Arc<MlsClient>,
+}
+
+#[derive(Clone)]
+pub struct OwnerDevice {
+    hub: Hub,
+    identity: Arc<Identity>,
+    /// Serialises MLS work (epochs advance one at a time).
+    work: Arc<tokio::sync::Mutex<Option<Loaded>>>,
+}
+
+fn locked() -> HubError {
+    HubError::Unavailable("Holdfast is locked: unlock it to talk to your agents".into())
+}
+
+impl OwnerDevice {
+    pub fn new(hub: Hub, identity: Arc<Identity>) -> Self {
+        Self {
+            hub,
+            identity,
+            work: Default::default(),
+        }
+    }
+
+    /// The owner device's id in the default tenant, once loaded.
+    pub async fn device_id(&self) -> Option<String> {
+        self.work.lock().await.as_ref().map(|l| l.device_id.clone())
+    }
+
+    /// Register (first time) and load the owner's device; needs the
+    /// identity unlocked.
+    async fn load<'a>(
+        &self,
+        guard: &'a mut tokio::sync::MutexGuard<'_, Option<Loaded>>,
+    ) -> HubResult<&'a Loaded> {
+        if guard.is_none() {
+            let seed = self
+                .identity
+                .purpose_key(SEED_PURPOSE)
+                .map_err(|_| locked())?;
+            let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+            let device =
+                devices::ensure_owner(&self.hub.catalog, &self.hub.default_tenant, public).await?;
+            conversations::relink(&self.hub.catalog, &self.hub.default_tenant).await?;
+            let store = Arc::new(SealedStore {
+                catalog: self.hub.catalog.clone(),
+                identity: self.identity.clone(),
+                rt: tokio::runtime::Handle::current(),
+            });
+            let id = device.id.clone();
+            let seed_copy: [u8; 32] = *seed;
+            let mls = tokio::task::spawn_blocking(move || MlsClient::new(&id, &seed_copy, store))
+                .await
+                .map_err(|e| HubError::Unavailable(e.to_string()))?
+                .map_err(|e| HubError::Unavailable(format!("MLS client: {e}")))?;
+            **guard = Some(Loaded {
+                device_id: device.id,
+                mls: Arc::new(mls),
+            });
+        }
+        Ok(guard.as_ref().expect("loaded above"))
+    }
+
+    /// Run the owner device: take nudges from the hub and pull the queue;
+    /// also pull every 10 s (rows that waited while Holdfast was locked).
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        let mut reg: Option<(String, holdfast_core::hub::live::Registration)> = None;
+        loop {
+            if reg.is_none()
+                && let Some(id) = self.ensure_loaded().await
+            {
+                let r = self.hub.live.join(&id);
+                reg = Some((id, r));
+            }
+            let nudge = async {
+                match reg.as_mut() {
+                    Some((_, r)) => r.rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tick.tick() => {}
+                out = nudge => match out {
+                    Some(Outbound::Frame(f)) if f["event"] == "mls_delivery" => {}
+                    Some(Outbound::Frame(_)) => continue,
+                    Some(Outbound::Close(..)) | None => {
+                        reg = None;
+                        continue;
+                    }
+                },
+            }
+            if reg.is_some()
+                && let Err(e) = self.pull().await
+                && !matches!(e, HubError::Unavailable(_))
+            {
+                tracing::warn!("owner device pull failed: {e}");
+            }
+        }
+        if let Some((id, r)) = reg {
+            self.hub.live.leave(&id, r.serial);
+        }
+    }
+
+    async fn ensure_loaded(&self) -> Option<String> {
+        let mut g = self.work.lock().await;
+        self.load(&mut g).await.ok().map(|l| l.device_id.clone())
+    }
+
+    /// Pull, decrypt and keep what agents sent; ack every row.
+    pub async fn pull(&self) -> HubResult<usize> {
+        let mut g = self.work.lock().await;
+        let loaded = self.load(&mut g).await?;
+        let (me, mls) = (loaded.device_id.clone(), loaded.mls.clone());
+        let mut rows = queue::pull(&self.hub.catalog, &me).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let rank = |t: &str| match t {
+            "welcome" => 0,
+            "commit" => 1,
+            _ => 2,
+        };
+        rows.sort_by(|a, b| {
+            rank(a.message_type)
+                .cmp(&rank(b.message_type))
+                .then(a.created_at.cmp(&b.created_at))
+        });
+        let text_key = self
+            .identity
+            .purpose_key(TEXT_PURPOSE)
+            .map_err(|_| locked())?;
+        let mut ids = Vec::new();
+        let mut got = 0;
+        for row in rows {
+            ids.push(row.queue_id.clone());
+            if row.sender_device_id == me || row.message_type == "welcome" {
+                continue;
+            }
+            let (m, group, payload) = (mls.clone(), row.group_id.clone(), row.payload.clone());
+            let result = tokio::task::spawn_blocking(move || m.process(&group, &payload))
+                .await
+                .map_err(|e| HubError::Unavailable(e.to_string()))?;
+            match result {
+                Ok(Received::Application { plaintext, .. }) => {
+                    let text = String::from_utf8_lossy(&plaintext).into_owned();
+                    // History control replies are for the agent's own use.
+                    if serde_json::from_str::<Value>(&text)
+                        .ok()
+                        .and_then(|v| {
+                            v.get("type")
+                                .and_then(Value::as_str)
+                                .map(|t| t.starts_with("history_"))
+                        })
+                        .unwrap_or(false)
+                    {
+                        continue;
+                    }
+                    if self
+                        .keep(
+                            &text_key,
+                            &row.message_id,
+                            &row.sender_device_id,
+                            "from_agent",
+                            &text,
+                            now_ms(),
+                        )
+                        .await?
+                    {
+                        got += 1;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(group = %row.group_id, "an agent message did not decrypt: {e}")
+                }
+            }
+        }
+        queue::ack(&self.hub.catalog, &me, ids).await?;
+        Ok(got)
+    }
+
+    /// Seal and store one message; announce it. False if already stored.
+    async fn keep(
+        &self,
+        key: &crypto::Key,
+        message_id: &str,
+        agent: &str,
+        direction: &'static str,
+        text: &str,
+        created_ms: i64,
+    ) -> HubResult<bool> {
+        let sealed = crypto::seal(key, text.as_bytes(), message_id.as_bytes());
+        let (mid, a) = (message_id.to_owned(), agent.to_owned());
+        let added = self
+            .hub
+            .catalog
+            .write(move |conn| {
+                conn.execute(
+                    "INSERT OR IGNORE INTO hub_owner_messages (message_id, agent_device_id, direction, sealed, created_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    (mid, a, direction, sealed, created_ms),
+                )
+            })
+            .await?;
+        if added > 0 {
+            self.hub.events.publish(
+                "agent_message",
+                json!({
+                    "device_id": agent, "message_id": message_id, "direction": direction,
+                    "text": text, "created_at_ms": created_ms,
+                }),
+            );
+        }
+        Ok(added > 0)
+    }
+
+    /// Send `text` to an agent, founding the 1:1 group on first use.
+    pub async fn send(&self, agent: &str, text: &str) -> HubResult<OwnerMessage> {
+        let mut g = self.work.lock().await;
+        let loaded = self.load(&mut g).await?;
+        let (me, mls) = (loaded.device_id.clone(), loaded.mls.clone());
+        let tenant = self.hub.default_tenant.clone();
+        let d = devices::get_in(&self.hub.catalog, &tenant, agent).await?;
+        if d.device_type != "agent" {
+            return Err(HubError::NotFound(devices::NOT_FOUND.into()));
+        }
+        if d.status != devices::ACTIVE {
+            return Err(HubError::Conflict(format!(
+                "The agent is {}; only active agents get messages",
+                d.status
+            )));
+        }
+        conversations::relink(&self.hub.catalog, &tenant).await?;
+        let conv = conversations::between(&self.hub.catalog, &me, agent)
+            .await?
+            .ok_or_else(|| HubError::Conflict("No conversation with this agent yet".into()))?;
+        let group = match groups::of_conversation(&self.hub, &conv.id).await? {
+            Some(gid) if mls.epoch(&gid).ok().flatten().is_some() => gid,
+            _ => self.found(&mls, &me, &tenant, &conv, agent).await?,
+        };
+        let body = json!({"type": "text", "text": text}).to_string();
+        let (m, gid, plain) = (mls.clone(), group.clone(), body.into_bytes());
+        let (ct, epoch) = tokio::task::spawn_blocking(move || m.encrypt(&gid, &plain))
+            .await
+            .map_err(|e| HubError::Unavailable(e.to_string()))?
+            .map_err(|e| HubError::Unavailable(format!("MLS encrypt: {e}")))?;
+        let (message_id, created_ms) = groups::application(
+            &self.hub,
+            &me,
+            Application {
+                group_id: group,
+                payload: ct,
+                epoch: Some(epoch as i64),
+                message_type: "text".into(),
+                client_message_id: None,
+                topic_id: None,
+                parent_span_id: None,
+            },
+        )
+        .await?;
+        let key = self
+            .identity
+            .purpose_key(TEXT_PURPOSE)
+            .map_err(|_| locked())?;
+        self.keep(&key, &message_id, agent, "to_agent", text, created_ms)
+            .await?;
+        Ok(OwnerMessage {
+            message_id,
+            direction: "to_agent".into(),
+            text: text.to_owned(),
+            created_at_ms: created_ms,
+        })
+    }
+
+    /// Found the 1:1 group from one of the agent's KeyPackages: commit
+    /// (epoch 1), then the Welcome through the agent's queue.
+    async fn found(
+        &self,
+        mls: &Arc<MlsClient>,
+        me: &str,
+        tenant: &str,
+        conv: &conversations::Conversation,
+        agent: &str,
+    ) -> HubResult<String> {
+        let claimed = keypackages::claim(&self.hub.catalog, tenant, vec![agent.to_owned()]).await?;
+        let Some((_, kp)) = claimed.into_iter().next() else {
+            return Err(HubError::Conflict(
+                "The agent has no KeyPackage on the hub yet; start the agent and try again".into(),
+            ));
+        };
+        let gid = groups::create_direct(
+            &self.hub,
+            tenant,
+            &conv.id,
+            &conv.conversation_group_id,
+            me,
+            agent,
+        )
+        .await?;
+        let (m, g) = (mls.clone(), gid.clone());
+        let founded = tokio::task::spawn_blocking(move || m.found_group(&g, &[kp]))
+            .await
+            .map_err(|e| HubError::Unavailable(e.to_string()))?
+            .map_err(|e| {
+                HubError::BadRequest(format!("the agent's KeyPackage is unusable: {e}"))
+            })?;
+        match groups::commit(
+            &self.hub,
+            me,
+            &gid,
+            founded.epoch as i64,
+            founded.commit,
+            vec![agent.to_owned()],
+            None,
+        )
+        .await?
+        {
+            CommitOutcome::Accepted { .. } => {}
+            CommitOutcome::Refused(d) => {
+                return Err(HubError::Conflict(format!(
+                    "the hub refused the founding commit: {d}"
+                )));
+            }
+        }
+        groups::welcome(&self.hub, me, &gid, agent, founded.welcome).await?;
+        Ok(gid)
+    }
+
+    /// The conversation with an agent, oldest first.
+    pub async fn messages(
+        &self,
+        agent: &str,
+        since_ms: Option<i64>,
+        limit: usize,
+    ) -> HubResult<Vec<OwnerMessage>> {
+        devices::get_in(&self.hub.catalog, &self.hub.default_tenant, agent).await?;
+        let key = self
+            .identity
+            .purpose_key(TEXT_PURPOSE)
+            .map_err(|_| locked())?;
+        let a = agent.to_owned();
+        let rows: Vec<(String, String, Vec<u8>, i64)> = self
+            .hub
+            .catalog
+            .read(move |conn| {
+                let mut st = conn.prepare(
+                    "SELECT message_id, direction, sealed, created_ms FROM hub_owner_messages
+                     WHERE agent_device_id = ?1 AND created_ms > ?2 ORDER BY created_ms, rowid LIMIT ?3",
+                )?;
+                st.query_map((a, since_ms.unwrap_or(-1), limit as i64), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect()
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, direction, sealed, created)| {
+                let text = crypto::open(&key, &sealed, id.as_bytes())?;
+                Some(OwnerMessage {
+                    message_id: id,
+                    direction,
+                    text: String::from_utf8_lossy(&text).into_owned(),
+                    created_at_ms: created,
+                })
+            })
+            .collect())
+    }
+}
