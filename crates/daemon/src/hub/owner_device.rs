@@ -333,9 +333,20 @@ impl OwnerDevice {
         let conv = conversations::between(&self.hub.catalog, &me, agent)
             .await?
             .ok_or_else(|| HubError::Conflict("No conversation with this agent yet".into()))?;
-        let group = match groups::of_conversation(&self.hub, &conv.id).await? {
-            Some(gid) if mls.epoch(&gid).ok().flatten().is_some() => gid,
-            _ => self.found(&mls, &me, &tenant, &conv, agent).await?,
+        let existing = match groups::of_conversation(&self.hub, &conv.id).await? {
+            Some(gid) => {
+                // The MLS library reads its state store synchronously.
+                let (m, g) = (mls.clone(), gid.clone());
+                let held = tokio::task::spawn_blocking(move || m.epoch(&g))
+                    .await
+                    .map_err(|e| HubError::Unavailable(e.to_string()))?;
+                matches!(held, Ok(Some(_))).then_some(gid)
+            }
+            None => None,
+        };
+        let group = match existing {
+            Some(gid) => gid,
+            None => self.found(&mls, &me, &tenant, &conv, agent).await?,
         };
         let body = json!({"type": "text", "text": text}).to_string();
         let (m, gid, plain) = (mls.clone(), group.clone(), body.into_bytes());
