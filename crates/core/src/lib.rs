@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod folders;
 pub mod fsutil;
+pub mod hub;
 pub mod identity;
 pub mod mesh;
 pub mod metrics;
