@@ -13,6 +13,7 @@ mod diagnostics;
 mod errors;
 mod events;
 mod folders;
+mod hub_agent;
 mod identity;
 mod ipc;
 mod ipc_backup;
