@@ -899,6 +899,64 @@ mod tests {
         assert!(owner.encrypt(GROUP, b"x").is_err());
     }
 
+    /// Every single-byte corruption (and truncation) of real KeyPackages,
+    /// Welcomes, commits and ciphertexts is handled without a panic.
+    #[test]
+    fn corrupted_messages_never_panic() {
+        let owner = client(OWNER, 7, &Arc::new(MemoryStore::default()));
+        let agent_store = Arc::new(MemoryStore::default());
+        let agent = client(AGENT, 1, &agent_store);
+        let kp = agent.key_package().unwrap();
+        let founded = owner
+            .found_group(GROUP, &[agent.key_package().unwrap()])
+            .unwrap();
+        let (ct, _) = owner.encrypt(GROUP, b"payload").unwrap();
+        let third = client(
+            "99999999-8888-4777-8666-555555555555",
+            9,
+            &Arc::new(MemoryStore::default()),
+        );
+        let added = owner
+            .add_members(GROUP, &[third.key_package().unwrap()])
+            .unwrap();
+        agent.join(&founded.welcome).unwrap();
+        let snapshot = agent_store
+            .load(&state_key(GROUP.as_bytes()))
+            .unwrap()
+            .unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for bytes in [&kp, &founded.welcome, &added.commit, &ct] {
+            for i in 0..200 {
+                let mut bad = bytes.clone();
+                let at = (next() as usize) % bad.len();
+                bad[at] ^= (next() as u8) | 1;
+                if i % 4 == 0 {
+                    bad.truncate((next() as usize) % bad.len());
+                }
+                let _ = key_package_identity(&bad);
+                let _ = owner.found_group("6e1f3c2a-7b8d-4e9f-a012-3456789abcde", &[bad.clone()]);
+                let _ = owner.delete_group("6e1f3c2a-7b8d-4e9f-a012-3456789abcde");
+                let _ = third.join(&bad);
+                let _ = agent.process(GROUP, &bad);
+                // Undo anything a corrupted message could have applied.
+                agent_store
+                    .save(&state_key(GROUP.as_bytes()), &snapshot)
+                    .unwrap();
+            }
+        }
+        // The untouched messages still work afterwards.
+        assert_eq!(
+            agent.process(GROUP, &added.commit).unwrap(),
+            Received::Commit { epoch: 2 }
+        );
+    }
+
     #[test]
     fn client_is_shareable_across_tasks() {
         fn shareable<T: Send + Sync + Clone + 'static>() {}
