@@ -151,7 +151,10 @@ type Config = WithIdentityProvider<
 
 /// One device's MLS client. Cheap to clone; clones share KeyPackages and a
 /// lock that serialises operations (each loads the group from the store,
-/// works, and writes it back, all in a few milliseconds).
+/// works, and writes it back, all in a few milliseconds). Keep one client
+/// per device per process and clone it: two separate clients over one
+/// store do not share that lock, and each holds only its own KeyPackages.
+/// KeyPackages last a year (mls-rs's default lifetime).
 #[derive(Clone)]
 pub struct MlsClient {
     inner: Arc<Inner>,
