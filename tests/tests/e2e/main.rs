@@ -14,6 +14,7 @@ mod errors;
 mod events;
 mod folders;
 mod hub;
+mod hub_agent;
 mod identity;
 mod ipc;
 mod ipc_backup;

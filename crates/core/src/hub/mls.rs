@@ -151,7 +151,10 @@ type Config = WithIdentityProvider<
 
 /// One device's MLS client. Cheap to clone; clones share KeyPackages and a
 /// lock that serialises operations (each loads the group from the store,
-/// works, and writes it back, all in a few milliseconds).
+/// works, and writes it back, all in a few milliseconds). Keep one client
+/// per device per process and clone it: two separate clients over one
+/// store do not share that lock, and each holds only its own KeyPackages.
+/// KeyPackages last a year (mls-rs's default lifetime).
 #[derive(Clone)]
 pub struct MlsClient {
     inner: Arc<Inner>,
@@ -875,7 +878,7 @@ mod tests {
         // A KeyPackage is not a Welcome, a Welcome is not a group message.
         let kp = agent.key_package().unwrap();
         assert!(owner.join(&kp).is_err());
-        let founded = owner.found_group(GROUP, &[kp.clone()]).unwrap();
+        let founded = owner.found_group(GROUP, std::slice::from_ref(&kp)).unwrap();
         assert!(owner.process(GROUP, &founded.welcome).is_err());
         // Truncations of real messages fail cleanly.
         for cut in [1, 10, founded.welcome.len() / 2, founded.welcome.len() - 1] {
@@ -897,6 +900,64 @@ mod tests {
             .save(&state_key(GROUP.as_bytes()), &[1, 0, 0])
             .unwrap();
         assert!(owner.encrypt(GROUP, b"x").is_err());
+    }
+
+    /// Every single-byte corruption (and truncation) of real KeyPackages,
+    /// Welcomes, commits and ciphertexts is handled without a panic.
+    #[test]
+    fn corrupted_messages_never_panic() {
+        let owner = client(OWNER, 7, &Arc::new(MemoryStore::default()));
+        let agent_store = Arc::new(MemoryStore::default());
+        let agent = client(AGENT, 1, &agent_store);
+        let kp = agent.key_package().unwrap();
+        let founded = owner
+            .found_group(GROUP, &[agent.key_package().unwrap()])
+            .unwrap();
+        let (ct, _) = owner.encrypt(GROUP, b"payload").unwrap();
+        let third = client(
+            "99999999-8888-4777-8666-555555555555",
+            9,
+            &Arc::new(MemoryStore::default()),
+        );
+        let added = owner
+            .add_members(GROUP, &[third.key_package().unwrap()])
+            .unwrap();
+        agent.join(&founded.welcome).unwrap();
+        let snapshot = agent_store
+            .load(&state_key(GROUP.as_bytes()))
+            .unwrap()
+            .unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for bytes in [&kp, &founded.welcome, &added.commit, &ct] {
+            for i in 0..200 {
+                let mut bad = bytes.clone();
+                let at = (next() as usize) % bad.len();
+                bad[at] ^= (next() as u8) | 1;
+                if i % 4 == 0 {
+                    bad.truncate((next() as usize) % bad.len());
+                }
+                let _ = key_package_identity(&bad);
+                let _ = owner.found_group("6e1f3c2a-7b8d-4e9f-a012-3456789abcde", &[bad.clone()]);
+                let _ = owner.delete_group("6e1f3c2a-7b8d-4e9f-a012-3456789abcde");
+                let _ = third.join(&bad);
+                let _ = agent.process(GROUP, &bad);
+                // Undo anything a corrupted message could have applied.
+                agent_store
+                    .save(&state_key(GROUP.as_bytes()), &snapshot)
+                    .unwrap();
+            }
+        }
+        // The untouched messages still work afterwards.
+        assert_eq!(
+            agent.process(GROUP, &added.commit).unwrap(),
+            Received::Commit { epoch: 2 }
+        );
     }
 
     #[test]
