@@ -187,19 +187,7 @@ impl RunningDaemon {
 
         let background = TaskTracker::new();
         background.spawn(state.hub.owner.clone().run(cancel.clone()));
-        state
-            .hub
-            .core
-            .prompts
-            .raise_all(
-                &state.hub.core,
-                &state.approvals,
-                state
-                    .node
-                    .approval_timeout
-                    .max(std::time::Duration::from_secs(300)),
-            )
-            .await;
+        raise_enrolment_prompts(&state).await;
         {
             let metrics = state.metrics.clone();
             let cancel = cancel.clone();
@@ -393,8 +381,22 @@ async fn deny_approvals_on_lock(state: AppState, cancel: CancellationToken) {
             state.vaults.forget_unlocked();
             state.approvals.deny_all_locked();
             state.audit.record("lock", serde_json::json!({})).await;
+        } else if now == LockState::Unlocked {
+            // Enrolment prompts the lock withdrew come back.
+            raise_enrolment_prompts(&state).await;
         }
     }
+}
+
+/// Ask about every agent still waiting for the owner.
+async fn raise_enrolment_prompts(state: &AppState) {
+    let timeout = state.node.approval_timeout.max(crate::hub::ENROL_PROMPT);
+    state
+        .hub
+        .core
+        .prompts
+        .raise_all(&state.hub.core, &state.approvals, timeout)
+        .await;
 }
 
 /// Garbage collection a minute after start, then every six hours.

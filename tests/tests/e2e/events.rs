@@ -8,7 +8,7 @@ use crate::harness::{TestDaemon, assert_error};
 use crate::ipc::ready;
 
 /// Read the SSE response until `needle` shows up; returns everything read.
-async fn read_until(resp: &mut reqwest::Response, needle: &str) -> String {
+pub async fn read_until(resp: &mut reqwest::Response, needle: &str) -> String {
     let mut seen = String::new();
     while !seen.contains(needle) {
         let chunk = tokio::time::timeout(Duration::from_secs(20), resp.chunk())

@@ -107,7 +107,11 @@ impl Owner {
             let log = std::fs::read_to_string(self.d.data_dir().join("daemon-stderr.log"))
                 .unwrap_or_default();
             let tail: String = log.lines().rev().take(15).collect::<Vec<_>>().join("\n");
-            panic!("send answered {}: {}\n{tail}", resp.status(), resp.text().await.unwrap());
+            panic!(
+                "send answered {}: {}\n{tail}",
+                resp.status(),
+                resp.text().await.unwrap()
+            );
         }
         resp.json().await.unwrap()
     }
@@ -189,7 +193,11 @@ async fn an_agent_enrols_is_approved_and_talks_end_to_end() {
     assert_eq!(got[0].message_id, sent["message_id"].as_str().unwrap());
     let group = got[0].group_id.clone();
 
+    let mut sse = o.d.get(&format!("/events/stream?token={}", o.token)).await;
+    crate::events::read_until(&mut sse, ": connected").await;
     agent.reply(&group, "hello owner").await;
+    let seen = crate::events::read_until(&mut sse, "hello owner").await;
+    assert!(seen.contains("event: agent_message"), "{seen}");
     let convo = eventually("the reply to reach the owner", || async {
         let c = o.conversation(&agent).await;
         (c.len() == 2).then_some(c)
@@ -281,6 +289,54 @@ async fn a_backlog_arrives_once_in_order_and_survives_a_restart() {
     })
     .await;
     assert_eq!(o.conversation(&agent).await.len(), 7);
+}
+
+#[tokio::test]
+async fn an_agent_that_lost_its_group_state_is_readmitted() {
+    let o = Owner::start().await;
+    let mut agent = TestAgent::new(&o.hub(), SEED, EPHEMERAL);
+    o.enrol(&mut agent).await;
+    o.send(&agent, "before").await;
+    let group = receive(&mut agent, 1).await[0].group_id.clone();
+
+    // The agent restarts without its MLS state and asks for a Welcome.
+    agent.mls_store = std::sync::Arc::new(holdfast_core::hub::mls::MemoryStore::default());
+    agent.restart_mls();
+    agent.publish_key_packages(2).await;
+    let me = agent.device_id.clone().unwrap();
+    let (s, _) = agent
+        .post(
+            &format!("/api/v1/mls/groups/{group}/request-welcome"),
+            json!({"device_id": me}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while agent.mls.as_ref().unwrap().epoch(&group).unwrap().is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "never re-admitted");
+        let _ = agent
+            .next_frame("mls_delivery", Duration::from_millis(300))
+            .await;
+        agent.pull().await;
+    }
+    let (_, head) = agent.get(&format!("/api/v1/mls/groups/{group}")).await;
+    assert_eq!(head["current_epoch"], 2);
+    let (_, open) = agent
+        .get(&format!("/api/v1/mls/groups/{group}/pending-welcomes"))
+        .await;
+    assert_eq!(open, json!([]), "the request is fulfilled");
+
+    o.send(&agent, "after").await;
+    assert_eq!(receive(&mut agent, 1).await[0].text, "after");
+    agent.reply(&group, "back").await;
+    eventually("the reply after the re-admit", || async {
+        o.conversation(&agent)
+            .await
+            .iter()
+            .any(|m| m["text"] == "back")
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -562,8 +618,10 @@ async fn rate_limits_answer_429_with_retry_after() {
         .await
         .expect("a limit frame");
     assert_eq!(err["data"]["detail"], "Rate limit exceeded");
-    let ping = agent.next_frame("ping", Duration::from_secs(40)).await;
-    assert!(ping.is_some(), "the socket is still open");
+    // The socket stays open: the owner's next message still arrives live.
+    o.send(&agent, "still there").await;
+    let live = agent.live_message(Duration::from_secs(10)).await;
+    assert_eq!(live.expect("a live frame").text, "still there");
 }
 
 #[tokio::test]
@@ -686,7 +744,7 @@ async fn the_data_dir_holds_no_plaintext() {
     let Owner { d, .. } = o;
     let (_, dir) = d.stop().await;
     let mut scanned = 0;
-    for entry in walk(dir.path()) {
+    for entry in crate::harness::files_under(dir.path(), "") {
         let bytes = std::fs::read(&entry).unwrap();
         scanned += 1;
         for secret in [to_agent, from_agent] {
@@ -698,19 +756,6 @@ async fn the_data_dir_holds_no_plaintext() {
         }
     }
     assert!(scanned > 3);
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[tokio::test]
@@ -811,6 +856,9 @@ async fn tokens_reissue_and_unknown_tokens_are_refused() {
             .await
             .unwrap();
     assert_eq!(resp.status(), 401);
+    // A base URL ending in `/` gives `//api/v1/…` (§4.1).
+    let (s, _) = agent.get("//api/v1/mls/key-packages/count").await;
+    assert_eq!(s, 200);
     let (s, health) = agent.get("/health").await;
     assert_eq!(s, 200);
     assert_eq!(health["status"], "ok");

@@ -379,7 +379,7 @@ async fn a_node_without_the_key_holds_sealed_blocks_and_counts_toward_rf() {
     assert!(r.status().is_client_error());
     // Nothing it stores contains the plaintext or the path.
     let needle = b"PLAINTEXT-MARKER-7f3a";
-    for f in walk(holder.d.data_dir()) {
+    for f in crate::harness::files_under(holder.d.data_dir(), "") {
         let bytes = std::fs::read(&f).unwrap_or_default();
         assert!(!contains(&bytes, needle), "plaintext in {}", f.display());
         assert!(
@@ -388,19 +388,6 @@ async fn a_node_without_the_key_holds_sealed_blocks_and_counts_toward_rf() {
             f.display()
         );
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

@@ -64,7 +64,7 @@ fn tree(root: &Path) {
 
 fn same_tree(a: &Path, b: &Path) {
     let list = |root: &Path| {
-        let mut v: Vec<(PathBuf, Vec<u8>)> = walk(root)
+        let mut v: Vec<(PathBuf, Vec<u8>)> = crate::harness::files_under(root, "")
             .into_iter()
             .map(|p| {
                 (
@@ -77,19 +77,6 @@ fn same_tree(a: &Path, b: &Path) {
         v
     };
     assert_eq!(list(a), list(b), "trees differ");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[tokio::test]

@@ -362,6 +362,12 @@ pub async fn welcome(
             let mut row = Row::new(&target2, "welcome", &sender, &group, &payload, &new_id());
             row.linkage = g.linkage.clone();
             row.insert(&tx)?;
+            // The target's open request for this group is answered.
+            tx.execute(
+                "UPDATE hub_welcome_requests SET fulfilled_ms = ?3
+                 WHERE group_id = ?1 AND device_id = ?2 AND fulfilled_ms IS NULL",
+                params![group, target2, now_ms()],
+            )?;
             tx.commit()?;
             Ok(Ok(()))
         })
@@ -561,5 +567,29 @@ pub async fn of_conversation(hub: &Hub, conversation: &str) -> HubResult<Option<
             )
             .optional()
         })
+        .await?)
+}
+
+/// Whether the group was founded by `device` (it answers Welcome requests).
+pub async fn founded_by(hub: &Hub, group: &str, device: &str) -> HubResult<bool> {
+    let (g, d) = (group.to_owned(), device.to_owned());
+    Ok(hub
+        .catalog
+        .read(move |conn| {
+            conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM hub_groups WHERE id = ?1 AND founder_device_id = ?2)",
+                params![g, d],
+                |r| r.get(0),
+            )
+        })
+        .await?)
+}
+
+/// Whether `device` still holds an unacknowledged Welcome for the group.
+pub async fn welcome_waiting(hub: &Hub, group: &str, device: &str) -> HubResult<bool> {
+    let (g, d) = (group.to_owned(), device.to_owned());
+    Ok(hub
+        .catalog
+        .read(move |conn| queue::welcome_pending(conn, &d, &g))
         .await?)
 }

@@ -22,7 +22,7 @@ use mls_rs::client_builder::{
 };
 use mls_rs::crypto::{SignaturePublicKey, SignatureSecretKey};
 use mls_rs::error::IntoAnyError;
-use mls_rs::group::ReceivedMessage;
+use mls_rs::group::{CommitOutput, ReceivedMessage};
 use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
 use mls_rs::identity::{Credential, SigningIdentity};
 use mls_rs::{
@@ -287,6 +287,31 @@ impl MlsClient {
         commit_adds(&mut group, key_packages)
     }
 
+    /// Re-admit a member that lost its state (§7.4): one commit removes its
+    /// current leaves (same credential identity as the KeyPackage) and adds
+    /// it from the fresh KeyPackage. Returns the commit and its Welcome.
+    pub fn readmit(&self, group_id: &str, key_package: &[u8]) -> Result<Added, MlsError> {
+        let (_, identity) = key_package_identity(key_package)?;
+        let message = decode_message(key_package)?;
+        if message.wire_format() != WireFormat::KeyPackage {
+            return Err(MlsError::Malformed("not a KeyPackage".into()));
+        }
+        let _op = lock(&self.inner.op);
+        let mut group = self.load(group_id)?;
+        let stale: Vec<u32> = group
+            .roster()
+            .members_iter()
+            .filter(|m| credential_identity(&m.signing_identity.credential) == identity)
+            .map(|m| m.index)
+            .collect();
+        let mut builder = group.commit_builder();
+        for index in stale {
+            builder = builder.remove_member(index)?;
+        }
+        let output = builder.add_member(message)?.build()?;
+        finish_commit(&mut group, output)
+    }
+
     /// Join from a Welcome (MLSMessage bytes); returns the group id string
     /// derived per §7.1 (36 bytes as is, 16 as a UUID, else hex) and the
     /// epoch. An earlier local state for the same group is replaced.
@@ -402,6 +427,11 @@ fn commit_adds(group: &mut Group<Config>, key_packages: &[Vec<u8>]) -> Result<Ad
         builder = builder.add_member(message)?;
     }
     let output = builder.build()?;
+    finish_commit(group, output)
+}
+
+/// Apply a built commit locally and persist; its commit and Welcome bytes.
+fn finish_commit(group: &mut Group<Config>, output: CommitOutput) -> Result<Added, MlsError> {
     let welcome = output
         .welcome_messages
         .first()

@@ -26,6 +26,9 @@ pub struct Claims {
     pub exp: i64,
     /// Always "device": owner bearers are not JWTs.
     pub typ: String,
+    /// Random: two tokens issued in the same second still differ.
+    #[serde(default)]
+    pub jti: String,
 }
 
 pub struct Tokens {
@@ -68,6 +71,7 @@ impl Tokens {
             iat: now,
             exp: now + LIFETIME_S,
             typ: "device".into(),
+            jti: hex::encode(random_bytes::<12>()),
         };
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),

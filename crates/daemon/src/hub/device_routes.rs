@@ -3,7 +3,6 @@
 //! (rooms, A2A channels, hub identities) and telemetry ingest.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -37,9 +36,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(hub_identities))
         .routes(routes!(telemetry_ingest))
 }
-
-/// At least this long for an enrolment prompt: agents poll for 5 minutes.
-const ENROL_PROMPT: Duration = Duration::from_secs(300);
 
 #[derive(Deserialize, ToSchema)]
 struct Enroll {
@@ -120,7 +116,7 @@ async fn enroll(
         state.hub.core.clone(),
         state.approvals.clone(),
         device.clone(),
-        state.node.approval_timeout.max(ENROL_PROMPT),
+        state.node.approval_timeout.max(super::ENROL_PROMPT),
     );
     Ok((
         StatusCode::CREATED,

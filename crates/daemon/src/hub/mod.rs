@@ -36,6 +36,9 @@ use crate::http::observe::observe;
 use crate::http::panics::{InternalError, catch_panics};
 use crate::state::AppState;
 
+/// At least this long for an enrolment prompt: agents poll for 5 minutes.
+pub const ENROL_PROMPT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Largest JSON body (KeyPackages and telemetry batches fit well inside).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 

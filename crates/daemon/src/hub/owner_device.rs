@@ -24,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 const SEED_PURPOSE: &str = "holdfast/hub/owner-device/v1";
 const STATE_PURPOSE: &str = "holdfast/hub/owner-mls-state/v1";
 const TEXT_PURPOSE: &str = "holdfast/hub/owner-messages/v1";
+/// A (group, agent) is re-admitted at most this often.
+const READMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// One message of an owner ↔ agent conversation, as the owner API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -93,6 +95,9 @@ impl MlsStateStore for SealedStore {
     }
 }
 
+/// (group, agent) → when it was last re-admitted.
+type Readmitted = std::collections::HashMap<(String, String), std::time::Instant>;
+
 struct Loaded {
     device_id: String,
     mls: Arc<MlsClient>,
@@ -104,6 +109,8 @@ pub struct OwnerDevice {
     identity: Arc<Identity>,
     /// Serialises MLS work (epochs advance one at a time).
     work: Arc<tokio::sync::Mutex<Option<Loaded>>>,
+    /// (group, agent) → when it was last re-admitted.
+    readmitted: Arc<std::sync::Mutex<Readmitted>>,
 }
 
 fn locked() -> HubError {
@@ -116,6 +123,7 @@ impl OwnerDevice {
             hub,
             identity,
             work: Default::default(),
+            readmitted: Default::default(),
         }
     }
 
@@ -181,6 +189,15 @@ impl OwnerDevice {
                 _ = tick.tick() => {}
                 out = nudge => match out {
                     Some(Outbound::Frame(f)) if f["event"] == "mls_delivery" => {}
+                    Some(Outbound::Frame(f)) if f["event"] == "mls_welcome_requested" => {
+                        let data = &f["data"];
+                        if let (Some(g), Some(d)) = (data["group_id"].as_str(), data["requesting_device_id"].as_str())
+                            && let Err(e) = self.readmit(g, d).await
+                        {
+                            tracing::warn!(group = g, "re-admitting an agent failed: {e}");
+                        }
+                        continue;
+                    }
                     Some(Outbound::Frame(_)) => continue,
                     Some(Outbound::Close(..)) | None => {
                         reg = None;
@@ -329,10 +346,17 @@ impl OwnerDevice {
                 d.status
             )));
         }
-        conversations::relink(&self.hub.catalog, &tenant).await?;
-        let conv = conversations::between(&self.hub.catalog, &me, agent)
-            .await?
-            .ok_or_else(|| HubError::Conflict("No conversation with this agent yet".into()))?;
+        let conv = match conversations::between(&self.hub.catalog, &me, agent).await? {
+            Some(c) => c,
+            None => {
+                conversations::relink(&self.hub.catalog, &tenant).await?;
+                conversations::between(&self.hub.catalog, &me, agent)
+                    .await?
+                    .ok_or_else(|| {
+                        HubError::Conflict("No conversation with this agent yet".into())
+                    })?
+            }
+        };
         let existing = match groups::of_conversation(&self.hub, &conv.id).await? {
             Some(gid) => {
                 // The MLS library reads its state store synchronously.
@@ -354,6 +378,9 @@ impl OwnerDevice {
             .await
             .map_err(|e| HubError::Unavailable(e.to_string()))?
             .map_err(|e| HubError::Unavailable(format!("MLS encrypt: {e}")))?;
+        // Storing and fanning out need no MLS state: other sends may
+        // encrypt meanwhile (receivers accept a generation out of order).
+        drop(g);
         let (message_id, created_ms) = groups::application(
             &self.hub,
             &me,
@@ -434,6 +461,65 @@ impl OwnerDevice {
         }
         groups::welcome(&self.hub, me, &gid, agent, founded.welcome).await?;
         Ok(gid)
+    }
+
+    /// Answer an agent's Welcome request for a 1:1 group this device
+    /// founded (§7.4): unless its Welcome is still waiting in the queue or it
+    /// was re-admitted in the last minute, remove its stale leaf and add it
+    /// again from a fresh KeyPackage, commit, then queue the Welcome.
+    async fn readmit(&self, group: &str, agent: &str) -> HubResult<()> {
+        let mut g = self.work.lock().await;
+        let loaded = self.load(&mut g).await?;
+        let (me, mls) = (loaded.device_id.clone(), loaded.mls.clone());
+        if agent == me || !groups::founded_by(&self.hub, group, &me).await? {
+            return Ok(());
+        }
+        if groups::welcome_waiting(&self.hub, group, agent).await? {
+            return Ok(());
+        }
+        {
+            let mut recent = self.readmitted.lock().unwrap_or_else(|p| p.into_inner());
+            let now = std::time::Instant::now();
+            recent.retain(|_, at| now.duration_since(*at) < READMIT_EVERY);
+            if recent.contains_key(&(group.to_owned(), agent.to_owned())) {
+                return Ok(());
+            }
+            recent.insert((group.to_owned(), agent.to_owned()), now);
+        }
+        let claimed = keypackages::claim(
+            &self.hub.catalog,
+            &self.hub.default_tenant,
+            vec![agent.to_owned()],
+        )
+        .await?;
+        let Some((_, kp)) = claimed.into_iter().next() else {
+            return Err(HubError::Conflict(
+                "the agent has no KeyPackage to re-admit it with".into(),
+            ));
+        };
+        let (m, gid) = (mls.clone(), group.to_owned());
+        let added = tokio::task::spawn_blocking(move || m.readmit(&gid, &kp))
+            .await
+            .map_err(|e| HubError::Unavailable(e.to_string()))?
+            .map_err(|e| HubError::BadRequest(format!("re-admit: {e}")))?;
+        match groups::commit(
+            &self.hub,
+            &me,
+            group,
+            added.epoch as i64,
+            added.commit,
+            vec![agent.to_owned()],
+            None,
+        )
+        .await?
+        {
+            CommitOutcome::Accepted { .. } => {
+                groups::welcome(&self.hub, &me, group, agent, added.welcome).await
+            }
+            CommitOutcome::Refused(d) => Err(HubError::Conflict(format!(
+                "the hub refused the re-admit commit: {d}"
+            ))),
+        }
     }
 
     /// The conversation with an agent, oldest first.
