@@ -521,8 +521,10 @@ async function chat(ctx, deviceId) {
   }
 
   async function loadMessages() {
-    // Oldest first, up to 1000 a page: follow on from the last one.
-    let since;
+    // Oldest first, up to 1000 a page: follow on from the newest one held
+    // (its own millisecond included, duplicates dropped by message_id).
+    const held = [...byId.values()].map((m) => m.created_at_ms);
+    let since = held.length ? Math.max(...held) - 1 : undefined;
     for (;;) {
       const page = await api.get(`/agents/${encodeURIComponent(deviceId)}/messages`, { since_ms: since, limit: 1000 });
       if (!ctx.alive()) return;
