@@ -1,11 +1,14 @@
 //! The tray icon and its menu: Open Holdfast, Lock/Unlock, "N requests
-//! waiting", the mesh ("2 devices connected", "Syncing…"), Pause sync,
+//! waiting", the mesh ("2 devices connected", "Syncing…"), "N agents
+//! online" (the hub's agents with a live socket), Pause sync,
 //! Start at login, Quit. The icon shows locked,
 //! unlocked, or requests waiting; `follow` keeps it true to the daemon's
 //! events and opens a popup for each new approval request.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use holdfast_core::hub::devices;
 use holdfast_core::vaults::VaultPatch;
 use serde_json::Value;
 use tauri::image::Image;
@@ -23,6 +26,9 @@ struct Items {
     lock: MenuItem<Wry>,
     pending: MenuItem<Wry>,
     mesh: MenuItem<Wry>,
+    agents: MenuItem<Wry>,
+    /// Agents online, as last counted by `follow`.
+    agents_online: AtomicUsize,
     pause: CheckMenuItem<Wry>,
     /// The icon shown, so it is decoded and set only when it changes.
     shown: std::sync::Mutex<Option<Look>>,
@@ -55,6 +61,15 @@ pub fn mesh_label(online: bool, peers: usize, syncing: bool) -> String {
     }
 }
 
+/// The agents entry's text.
+pub fn agents_label(n: usize) -> String {
+    match n {
+        0 => "No agents online".into(),
+        1 => "1 agent online".into(),
+        n => format!("{n} agents online"),
+    }
+}
+
 /// The queue entry's text.
 pub fn pending_label(n: usize) -> String {
     match n {
@@ -78,6 +93,7 @@ pub fn build(app: &AppHandle, session: &Session) -> tauri::Result<()> {
     let lock = MenuItem::with_id(app, "lock", "Lock", true, None::<&str>)?;
     let pending = MenuItem::with_id(app, "pending", pending_label(0), false, None::<&str>)?;
     let mesh = MenuItem::with_id(app, "mesh", mesh_label(false, 0, false), true, None::<&str>)?;
+    let agents = MenuItem::with_id(app, "agents", agents_label(0), true, None::<&str>)?;
     let pause = CheckMenuItem::with_id(
         app,
         "pause",
@@ -104,6 +120,7 @@ pub fn build(app: &AppHandle, session: &Session) -> tauri::Result<()> {
             &lock,
             &pending,
             &mesh,
+            &agents,
             &sep()?,
             &pause,
             &autostart,
@@ -121,6 +138,8 @@ pub fn build(app: &AppHandle, session: &Session) -> tauri::Result<()> {
         lock,
         pending,
         mesh,
+        agents,
+        agents_online: AtomicUsize::new(0),
         pause,
         shown: std::sync::Mutex::new(Some(Look::Locked)),
     });
@@ -134,6 +153,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
         "open" => windows::open_main(app),
         "pending" => windows::open_route(app, "/approvals"),
         "mesh" => windows::open_route(app, "/network"),
+        "agents" => windows::open_route(app, "/agents"),
         "lock" if session.is_unlocked() => session.state().identity.lock(),
         "lock" => windows::open_unlock(app),
         "pause" => {
@@ -213,12 +233,30 @@ fn refresh(app: &AppHandle, session: &Session) {
         let _ = items.pending.set_enabled(pending > 0);
         let (online, peers, syncing) = session.state().mesh.activity();
         let _ = items.mesh.set_text(mesh_label(online, peers, syncing));
+        let agents = items.agents_online.load(Ordering::Relaxed);
+        let _ = items.agents.set_text(agents_label(agents));
+    }
+}
+
+/// Count the hub's agents with a live socket (the Agents page's "online";
+/// the owner's own device is no agent) and keep the number for `refresh`.
+async fn recount_agents(app: &AppHandle, session: &Session) {
+    let hub = &session.state().hub.core;
+    let all = devices::list(&hub.catalog, &hub.default_tenant)
+        .await
+        .unwrap_or_default();
+    let online = |d: &devices::Device| d.device_type == "agent" && hub.live.is_online(&d.id);
+    let n = all.iter().filter(|d| online(d)).count();
+    if let Some(items) = app.try_state::<Items>() {
+        items.agents_online.store(n, Ordering::Relaxed);
     }
 }
 
 /// Follow the daemon's events for as long as the app runs.
 pub async fn follow(app: AppHandle, session: Arc<Session>) {
     let mut events = session.state().events.subscribe();
+    recount_agents(&app, &session).await;
+    refresh(&app, &session);
     loop {
         let event: Value = match events.recv().await {
             Ok(e) => e,
@@ -239,8 +277,9 @@ pub async fn follow(app: AppHandle, session: Arc<Session>) {
             "identity_state" => {}
             "peer_connected" | "peer_disconnected" | "network_changed" | "replication_progress" => {
             }
+            "agent_presence" | "agent_device" => recount_agents(&app, &session).await,
             // A missed stretch of events: look at everything again.
-            _ if event.is_null() => {}
+            _ if event.is_null() => recount_agents(&app, &session).await,
             // File and vault events (thousands during a folder scan) do
             // not change the tray.
             _ => continue,
@@ -266,6 +305,9 @@ mod tests {
         assert_eq!(mesh_label(true, 0, false), "Looking for your devices…");
         assert_eq!(mesh_label(true, 1, false), "1 device connected");
         assert_eq!(mesh_label(true, 2, true), "Syncing…");
+        assert_eq!(agents_label(0), "No agents online");
+        assert_eq!(agents_label(1), "1 agent online");
+        assert_eq!(agents_label(3), "3 agents online");
     }
 
     #[test]

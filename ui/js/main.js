@@ -20,11 +20,12 @@ import * as vault from './pages/vault.js';
 import * as activity from './pages/activity.js';
 import * as network from './pages/network.js';
 import * as s3 from './pages/s3.js';
+import * as agents from './pages/agents.js';
 import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
 
-const PAGES = { home, approvals, apps, data, vaults, network, s3, activity, settings };
+const PAGES = { home, approvals, apps, data, vaults, network, s3, agents, activity, settings };
 // Pages of the desktop app's own windows: no navigation around them.
 const BARE = { unlock, popup };
 

@@ -39,6 +39,7 @@ mod security;
 mod system;
 mod tls;
 mod ui;
+mod ui_agents;
 mod ui_conflicts;
 mod ui_files;
 mod ui_mesh;

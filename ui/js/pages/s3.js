@@ -15,7 +15,7 @@ const ALL = '*';
 const SECRET_PLACEHOLDER = '<SECRET_ACCESS_KEY>';
 const REGION = 'us-east-1';
 
-async function copyText(text) {
+export async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);
     return true;
@@ -25,7 +25,7 @@ async function copyText(text) {
 }
 
 /** A Copy button for `text()`; without a clipboard it selects `select` instead. */
-function copyButton(text, what, select, attrs = {}) {
+export function copyButton(text, what, select, attrs = {}) {
   return h('button', {
     type: 'button', text: 'Copy', 'aria-label': `Copy ${what}`, ...attrs,
     on: {
@@ -44,7 +44,7 @@ function copyButton(text, what, select, attrs = {}) {
 }
 
 /** A read-only text field with a Copy button beside it. */
-function copyField(label, value, what, id) {
+export function copyField(label, value, what, id) {
   const input = h('input', { id, type: 'text', readOnly: true, value, spellcheck: false, autocomplete: 'off' });
   input.addEventListener('focus', () => input.select());
   return h('div', { class: 'field' },
