@@ -149,7 +149,7 @@ async fn wait_status(agent: &TestAgent, want: &str) {
 }
 
 /// Pull until `n` messages arrived (nudges may come before rows settle).
-async fn receive(agent: &mut TestAgent, n: usize) -> Vec<crate::hub_agent::Inbound> {
+pub async fn receive(agent: &mut TestAgent, n: usize) -> Vec<crate::hub_agent::Inbound> {
     let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while got.len() < n {

@@ -101,12 +101,18 @@ pub fn router(state: AppState, policy: HostPolicy) -> Router {
         .routes(utoipa_axum::routes!(openapi::serve))
         .split_for_parts();
     let doc = Arc::new(crate::api::openapi::Document::new(doc));
-    routes
+    let api = routes
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(Extension(doc))
-        .with_state(state.clone())
+        .with_state(state.clone());
+    // Paths are normalised before routing, so this wraps the routed app.
+    let normalised = tower::ServiceBuilder::new()
+        .map_request(collapse_leading_slashes)
+        .service(api);
+    Router::new()
+        .fallback_service(normalised)
         .layer(middleware::from_fn_with_state(
             (|| HubApiError::internal("a handler panicked").into_response()) as InternalError,
             catch_panics,
@@ -126,12 +132,16 @@ async fn wrong_method() -> HubApiError {
     )
 }
 
-/// Host/Origin policy, and `//api/v1/…` normalised to `/api/v1/…` (a base
-/// URL ending in `/`, §4.1).
-async fn guard(State(policy): State<Arc<HostPolicy>>, mut req: Request, next: Next) -> Response {
-    if let Err(refusal) = policy.check(req.uri(), req.headers()) {
-        return HubApiError::forbidden(refusal.message()).into_response();
+/// The Host/Origin policy of a loopback listener.
+async fn guard(State(policy): State<Arc<HostPolicy>>, req: Request, next: Next) -> Response {
+    match policy.check(req.uri(), req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(refusal) => HubApiError::forbidden(refusal.message()).into_response(),
     }
+}
+
+/// `//api/v1/…` → `/api/v1/…`: a base URL ending in `/` (§4.1).
+fn collapse_leading_slashes(mut req: Request) -> Request {
     let path = req.uri().path();
     if path.starts_with("//") {
         let trimmed = format!("/{}", path.trim_start_matches('/'));
@@ -143,7 +153,7 @@ async fn guard(State(policy): State<Arc<HostPolicy>>, mut req: Request, next: Ne
             *req.uri_mut() = uri;
         }
     }
-    next.run(req).await
+    req
 }
 
 /// Bind and serve the hub; returns its address.

@@ -111,6 +111,8 @@ pub struct OwnerDevice {
     work: Arc<tokio::sync::Mutex<Option<Loaded>>>,
     /// (group, agent) → when it was last re-admitted.
     readmitted: Arc<std::sync::Mutex<Readmitted>>,
+    /// Told when the device is first loaded, so it joins the hub at once.
+    loaded: Arc<tokio::sync::Notify>,
 }
 
 fn locked() -> HubError {
@@ -124,6 +126,7 @@ impl OwnerDevice {
             identity,
             work: Default::default(),
             readmitted: Default::default(),
+            loaded: Default::default(),
         }
     }
 
@@ -162,6 +165,7 @@ impl OwnerDevice {
                 device_id: device.id,
                 mls: Arc::new(mls),
             });
+            self.loaded.notify_one();
         }
         Ok(guard.as_ref().expect("loaded above"))
     }
@@ -178,6 +182,7 @@ impl OwnerDevice {
                 let r = self.hub.live.join(&id);
                 reg = Some((id, r));
             }
+            let joined = reg.is_some();
             let nudge = async {
                 match reg.as_mut() {
                     Some((_, r)) => r.rx.recv().await,
@@ -187,6 +192,7 @@ impl OwnerDevice {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = tick.tick() => {}
+                _ = self.loaded.notified(), if !joined => continue,
                 out = nudge => match out {
                     Some(Outbound::Frame(f)) if f["event"] == "mls_delivery" => {}
                     Some(Outbound::Frame(f)) if f["event"] == "mls_welcome_requested" => {
