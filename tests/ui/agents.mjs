@@ -15,8 +15,7 @@
 // end), HOLDFAST_PASSPHRASE (to unlock again) and HOLDFAST_HUB (the hub's
 // base URL).
 import { generateKeyPairSync, sign, randomBytes } from "node:crypto";
-import jsQR from "jsqr";
-import { base, ticket, run, step, audit } from "./browser.mjs";
+import { base, ticket, run, step, audit, readQr } from "./browser.mjs";
 
 const hub = process.env.HOLDFAST_HUB;
 
@@ -41,30 +40,6 @@ async function enrol(hubUrl, token, platform) {
   }));
   if (r.status !== 201) throw new Error(`enrol: ${r.status} ${await r.text()}`);
   return r.json();
-}
-
-/** What the browser drew for the QR code, decoded. */
-async function readQr(page) {
-  const img = await page.evaluate(async () => {
-    const svg = document.querySelector("#agents-new-invite svg.qr");
-    const cells = svg.viewBox.baseVal.width;
-    const size = cells * 4;
-    const xml = new XMLSerializer().serializeToString(svg);
-    const url = URL.createObjectURL(new Blob([xml], { type: "image/svg+xml" }));
-    const im = new Image();
-    im.src = url;
-    await im.decode();
-    const canvas = document.createElement("canvas");
-    canvas.width = size;
-    canvas.height = size;
-    const g = canvas.getContext("2d");
-    g.imageSmoothingEnabled = false;
-    g.drawImage(im, 0, 0, size, size);
-    URL.revokeObjectURL(url);
-    return { size, data: Array.from(g.getImageData(0, 0, size, size).data) };
-  });
-  const found = jsQR(Uint8ClampedArray.from(img.data), img.size, img.size);
-  return found && found.data;
 }
 
 /** Make an invite on the page; returns {token, hubUrl}. */
@@ -115,7 +90,7 @@ await run("agents", { width: 1280, height: 800 }, async ({ page, api }) => {
   await page.waitForFunction(async (t) => (await navigator.clipboard.readText()) === t, first.token);
   await page.locator('[data-copy="agents-invite-command"]').click();
   await page.waitForFunction(async (t) => (await navigator.clipboard.readText()).endsWith(`INVITE=${t}`), first.token);
-  const qr = await readQr(page);
+  const qr = await readQr(page, "#agents-new-invite svg.qr");
   if (JSON.stringify(JSON.parse(qr)) !== JSON.stringify({ hub_url: hub, invite_token: first.token })) {
     throw new Error(`the QR code reads ${qr}`);
   }

@@ -4,6 +4,7 @@
 // over the API), and the exit code. Environment: HOLDFAST_URL (base URL),
 // HOLDFAST_TICKET (a bootstrap ticket), HOLDFAST_ARTIFACTS, CHROMIUM.
 import { chromium } from "playwright-core";
+import jsQR from "jsqr";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -111,4 +112,28 @@ export async function audit(page, name) {
     await page.screenshot({ path: join(artifacts, `${name}-${viewport.width}.png`), fullPage: true });
   }
   if (findings.length) throw new Error(findings.join("\n"));
+}
+
+/** The QR code the browser drew (the first `selector` match), decoded. */
+export async function readQr(page, selector = "svg.qr") {
+  const img = await page.evaluate(async (sel) => {
+    const svg = document.querySelector(sel);
+    const cells = svg.viewBox.baseVal.width;
+    const size = cells * 4;
+    const xml = new XMLSerializer().serializeToString(svg);
+    const url = URL.createObjectURL(new Blob([xml], { type: "image/svg+xml" }));
+    const im = new Image();
+    im.src = url;
+    await im.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = size;
+    canvas.height = size;
+    const g = canvas.getContext("2d");
+    g.imageSmoothingEnabled = false;
+    g.drawImage(im, 0, 0, size, size);
+    URL.revokeObjectURL(url);
+    return { size, data: Array.from(g.getImageData(0, 0, size, size).data) };
+  }, selector);
+  const found = jsQR(Uint8ClampedArray.from(img.data), img.size, img.size);
+  return found && found.data;
 }

@@ -9,37 +9,12 @@
 // Environment: browser.mjs, plus HOLDFAST_PID (the daemon, stopped at the
 // end), HOLDFAST_PEER_URL and HOLDFAST_PEER_TOKEN (a second daemon and its
 // owner bearer: the device that joins).
-import jsQR from "jsqr";
-import { base, ticket, run, step, audit } from "./browser.mjs";
+import { base, ticket, run, step, audit, readQr } from "./browser.mjs";
 
 async function visit(page, route) {
   await page.goto(`${base}/#/${route}`);
   await page.locator("main .view:not(.arriving)").first().waitFor();
   await page.waitForFunction(() => !document.querySelector("main[aria-busy]"));
-}
-
-/** What the browser drew for the QR code, decoded. */
-async function readQr(page) {
-  const img = await page.evaluate(async () => {
-    const svg = document.querySelector("svg.qr");
-    const cells = svg.viewBox.baseVal.width;
-    const size = cells * 4;
-    const xml = new XMLSerializer().serializeToString(svg);
-    const url = URL.createObjectURL(new Blob([xml], { type: "image/svg+xml" }));
-    const im = new Image();
-    im.src = url;
-    await im.decode();
-    const canvas = document.createElement("canvas");
-    canvas.width = size;
-    canvas.height = size;
-    const g = canvas.getContext("2d");
-    g.imageSmoothingEnabled = false;
-    g.drawImage(im, 0, 0, size, size);
-    URL.revokeObjectURL(url);
-    return { size, data: Array.from(g.getImageData(0, 0, size, size).data) };
-  });
-  const found = jsQR(Uint8ClampedArray.from(img.data), img.size, img.size);
-  return found && found.data;
 }
 
 await run("network", { width: 1280, height: 800 }, async ({ page, api }) => {

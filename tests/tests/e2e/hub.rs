@@ -863,3 +863,117 @@ async fn tokens_reissue_and_unknown_tokens_are_refused() {
     assert_eq!(s, 200);
     assert_eq!(health["status"], "ok");
 }
+
+#[tokio::test]
+async fn bad_input_is_refused_in_the_detail_shape() {
+    let o = Owner::start().await;
+    let mut agent = TestAgent::new(&o.hub(), SEED, EPHEMERAL);
+    o.enrol(&mut agent).await;
+    let me = agent.device_id.clone().unwrap();
+    let detail = |v: &Value| assert!(v["detail"].as_str().is_some_and(|d| !d.is_empty()), "{v}");
+
+    // Owner routes.
+    for (method, path, body) in [
+        (
+            "PATCH",
+            format!("/api/v1/devices/{me}/webhook"),
+            json!({"webhook_url": "ftp://x"}),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/devices/{me}"),
+            json!({"name": "  "}),
+        ),
+        (
+            "POST",
+            "/api/v1/devices/register".to_owned(),
+            json!({"identity_public_key": "abcd"}),
+        ),
+        (
+            "POST",
+            "/api/v1/invites".to_owned(),
+            json!({"expires_in_hours": 0}),
+        ),
+        ("POST", "/api/v1/tenants".to_owned(), json!({"name": ""})),
+        (
+            "POST",
+            "/api/v1/invites".to_owned(),
+            json!({"expires_in_hours": "soon"}),
+        ),
+    ] {
+        let (s, v) = o.hub_call(method, &path, Some(body)).await;
+        assert_eq!(s, 400, "{method} {path}: {v}");
+        detail(&v);
+    }
+    let (s, v) = o
+        .hub_call("GET", &format!("/api/v1/devices/{me}/presence"), None)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["online"], true);
+    let (s, v) = o
+        .hub_call("GET", "/api/v1/devices/not-a-uuid/keys", None)
+        .await;
+    assert_eq!(s, 404);
+    detail(&v);
+
+    // Device routes.
+    let (s, v) = agent
+        .post(
+            "/api/v1/telemetry/ingest",
+            json!({"spans": [{"name": "x"}]}),
+        )
+        .await;
+    assert_eq!(s, 400);
+    detail(&v);
+    let other_hub = "00000000-0000-4000-8000-000000000001";
+    let (s, _) = agent
+        .post(
+            "/api/v1/telemetry/ingest",
+            json!({"hub_id": other_hub, "spans": []}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let span = json!({"trace_id": "ab".repeat(16), "span_id": "cd".repeat(8), "name": "tool"});
+    let (s, v) = agent
+        .post(
+            "/api/v1/telemetry/ingest",
+            json!({"spans": [span.clone(), span]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["accepted"], 1, "a span sent twice is stored once");
+    let (s, _) = agent
+        .get("/api/v1/mls/key-packages/count?device_id=00000000-0000-4000-8000-000000000002")
+        .await;
+    assert_eq!(s, 403, "another device's id");
+    let (s, v) = agent
+        .get("/api/v1/mls/groups/00000000-0000-4000-8000-000000000003")
+        .await;
+    assert_eq!(s, 404);
+    detail(&v);
+    let (s, _) = agent
+        .post("/api/v1/mls/delivery/ack", json!({"queue_ids": "nope"}))
+        .await;
+    assert_eq!(s, 400);
+    let (s, v) = agent
+        .post(
+            "/api/v1/mls/delivery/ack",
+            json!({"queue_ids": ["unknown"]}),
+        )
+        .await;
+    assert_eq!((s, v["acked"].as_i64()), (200, Some(0)));
+
+    // A stale activation signature is refused, a fresh one still works.
+    let stale = crate::hub_agent::unix_now() - 600;
+    assert_eq!(agent.activate_at(stale).await.status(), 400);
+    // Unknown frames and garbage never close the socket.
+    agent.send_frame(json!({"event": "no_such_event"}));
+    agent.send_frame(json!({"event": "message_mls", "data": {"group_id": "x", "payload": "zz"}}));
+    let err = agent
+        .next_frame("error", Duration::from_secs(10))
+        .await
+        .expect("an error frame");
+    detail(&err["data"]);
+    o.send(&agent, "still open").await;
+    assert_eq!(receive(&mut agent, 1).await[0].text, "still open");
+}
