@@ -43,7 +43,9 @@ pub fn router(state: AppState, policy: HostPolicy) -> Router {
         .split_for_parts();
     let doc = Arc::new(openapi::Document::new(doc));
 
+    let hub = crate::hub::ui_service(state.clone());
     routes
+        .nest_service(crate::hub::UI_PREFIX, hub)
         .merge(crate::web::routes())
         .fallback(fallback::no_route)
         .method_not_allowed_fallback(fallback::wrong_method)

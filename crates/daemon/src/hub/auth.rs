@@ -103,3 +103,54 @@ pub fn same_device(auth: &DeviceAuth, named: Option<&str>) -> Result<(), HubApiE
         _ => Ok(()),
     }
 }
+
+/// Either kind of caller, for the routes both the owner and devices use
+/// (`GET /rooms`, `/a2a/channels`, `/hub/identities`, attachments…). A
+/// bearer that is the owner's acts in its tenant; any other bearer must be
+/// an ACTIVE device's JWT.
+pub enum Caller {
+    Owner { tenant: String },
+    Device(Device),
+}
+
+impl Caller {
+    pub fn tenant(&self) -> &str {
+        match self {
+            Caller::Owner { tenant } => tenant,
+            Caller::Device(d) => &d.tenant_id,
+        }
+    }
+
+    /// The calling device, when a device is calling.
+    pub fn device(&self) -> Option<&Device> {
+        match self {
+            Caller::Owner { .. } => None,
+            Caller::Device(d) => Some(d),
+        }
+    }
+
+    /// 403 unless the owner is calling (for owner-only actions on shared routes).
+    pub fn owner_tenant(&self) -> Result<&str, HubApiError> {
+        match self {
+            Caller::Owner { tenant } => Ok(tenant),
+            Caller::Device(_) => Err(HubApiError::forbidden("Only the owner may do this")),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = HubApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HubApiError> {
+        let owner = match token(&parts.headers)? {
+            Some(t) => is_owner(state, t),
+            None => false,
+        };
+        if owner {
+            let Owner { tenant } = Owner::from_request_parts(parts, state).await?;
+            return Ok(Caller::Owner { tenant });
+        }
+        let DeviceAuth { device } = DeviceAuth::from_request_parts(parts, state).await?;
+        Ok(Caller::Device(device))
+    }
+}

@@ -92,7 +92,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for HubJson<T> {
     }
 }
 
-pub fn router(state: AppState, policy: HostPolicy) -> Router {
+/// The hub's routes, without the listener's Host/Origin guard: served by
+/// the hub listener, and on the REST listener under `/api/v1/agent-hub/`
+/// for the web UI ([`ui_service`]).
+fn app(state: AppState) -> Router {
     let (routes, doc) = OpenApiRouter::with_openapi(openapi::HubDoc::openapi())
         .merge(owner_routes::routes())
         .merge(device_routes::routes())
@@ -106,7 +109,7 @@ pub fn router(state: AppState, policy: HostPolicy) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(Extension(doc))
-        .with_state(state.clone());
+        .with_state(state);
     // Paths are normalised before routing, so this wraps the routed app.
     let normalised = tower::ServiceBuilder::new()
         .map_request(collapse_leading_slashes)
@@ -117,8 +120,38 @@ pub fn router(state: AppState, policy: HostPolicy) -> Router {
             (|| HubApiError::internal("a handler panicked").into_response()) as InternalError,
             catch_panics,
         ))
+}
+
+pub fn router(state: AppState, policy: HostPolicy) -> Router {
+    app(state.clone())
         .layer(middleware::from_fn_with_state(Arc::new(policy), guard))
         .layer(middleware::from_fn_with_state(state.metrics, observe))
+}
+
+/// Prefix under which the REST listener serves the hub's routes to the web
+/// UI (same origin as the pages, same owner bearer): `/api/v1/agent-hub/rooms`
+/// is the hub's `/api/v1/rooms`, answering in the hub's `{"detail"}` shape.
+pub const UI_PREFIX: &str = "/api/v1/agent-hub";
+
+/// The hub app behind [`UI_PREFIX`] (the REST listener's guard applies).
+pub fn ui_service(state: AppState) -> Router {
+    let app = app(state);
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .map_request(|mut req: Request| {
+                let path = req.uri().path();
+                let rest = path.strip_prefix(UI_PREFIX).unwrap_or(path);
+                let pq = match req.uri().query() {
+                    Some(q) => format!("/api/v1{rest}?{q}"),
+                    None => format!("/api/v1{rest}"),
+                };
+                if let Ok(uri) = pq.parse() {
+                    *req.uri_mut() = uri;
+                }
+                req
+            })
+            .service(app),
+    )
 }
 
 async fn no_route() -> HubApiError {
