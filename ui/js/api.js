@@ -50,6 +50,8 @@ export function encodePath(path) {
 
 function messageFor(status, body) {
   if (body && typeof body.error === 'string' && body.error) return body.error;
+  // The agent hub's routes (under /agent-hub) answer {"detail": …}.
+  if (body && typeof body.detail === 'string' && body.detail) return body.detail;
   if (status === 0) return 'Holdfast is not answering. Is the daemon running?';
   return `Something went wrong (HTTP ${status}).`;
 }
@@ -103,6 +105,14 @@ export async function request(method, path, opts = {}) {
   }
   return data;
 }
+
+/** The agent hub's own routes, served to the pages under /agent-hub. */
+export const hubApi = {
+  get: (path, query, opts) => request('GET', `/agent-hub${path}`, { ...opts, query }),
+  post: (path, body = {}, opts) => request('POST', `/agent-hub${path}`, { ...opts, body }),
+  patch: (path, body, opts) => request('PATCH', `/agent-hub${path}`, { ...opts, body }),
+  del: (path, opts) => request('DELETE', `/agent-hub${path}`, opts),
+};
 
 export const api = {
   get: (path, query, opts) => request('GET', path, { ...opts, query }),

@@ -24,6 +24,7 @@ import * as agents from './pages/agents.js';
 import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
+import { HUB_TABS } from './hub-tabs.js';
 
 const PAGES = { home, approvals, apps, data, vaults, network, s3, agents, activity, settings };
 // Pages of the desktop app's own windows: no navigation around them.
@@ -95,7 +96,11 @@ async function show(module, arg) {
   }
 }
 
+// The hub's pages sit under the Agents entry.
+const HUB_PAGES = new Set(HUB_TABS.map(([name]) => name));
+
 function markNav(name) {
+  if (HUB_PAGES.has(name)) name = 'agents';
   for (const a of nav.querySelectorAll('a')) {
     if (a.getAttribute('href') === `#/${name}`) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -12,6 +12,7 @@ import { explain, inlineError, clearInlineError } from '../errors.js';
 import * as fmt from '../format.js';
 import { qrSvg } from './network.js';
 import { copyField } from './s3.js';
+import { hubTabs } from '../hub-tabs.js';
 
 const STATUS = {
   PENDING: ['Waiting for approval', 'warn'],
@@ -62,6 +63,7 @@ export async function render(ctx) {
 
 async function overview(ctx) {
   pageTitle(ctx.view, 'Agents');
+  ctx.view.append(hubTabs('agents'));
 
   let data;
   try {
