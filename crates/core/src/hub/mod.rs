@@ -7,6 +7,7 @@
 //!
 //! HTTP lives in the daemon (`hub/`); this module owns the rules and tables.
 
+pub mod apikeys;
 pub mod conversations;
 pub mod devices;
 pub mod enrolment;
@@ -21,6 +22,7 @@ pub mod queue;
 pub mod telemetry;
 pub mod tenants;
 pub mod tokens;
+pub mod topics;
 
 use std::sync::Arc;
 

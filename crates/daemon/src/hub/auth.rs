@@ -7,6 +7,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use holdfast_core::hub::apikeys;
 use holdfast_core::hub::devices::{self, Device};
 use holdfast_core::hub::{parse_id, tenants};
 
@@ -19,7 +20,8 @@ pub struct Owner {
     pub tenant: String,
 }
 
-/// An enrolled, ACTIVE device.
+/// An enrolled, ACTIVE device: its JWT as the bearer, or an API key
+/// (`X-API-Key` or as the bearer) standing for the key's device.
 pub struct DeviceAuth {
     pub device: Device,
 }
@@ -27,6 +29,20 @@ pub struct DeviceAuth {
 fn token(headers: &HeaderMap) -> Result<Option<&str>, HubApiError> {
     bearer::bearer(headers)
         .map_err(|_| HubApiError::unauthorized("Authorization must be `Bearer <token>`"))
+}
+
+/// A device's credential: the bearer, else `X-API-Key`.
+fn device_credential(headers: &HeaderMap) -> Result<Option<&str>, HubApiError> {
+    if let Some(t) = token(headers)? {
+        return Ok(Some(t));
+    }
+    match headers.get("x-api-key") {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.trim()))
+            .map_err(|_| HubApiError::unauthorized("Invalid API key")),
+    }
 }
 
 /// Whether a bearer is the owner's (a REST session token, compared in
@@ -61,8 +77,15 @@ impl FromRequestParts<AppState> for Owner {
     }
 }
 
-/// The device behind a device JWT, whatever its status.
+/// The device behind a device JWT or an API key (`av_agent_sk_…`, as
+/// `X-API-Key` or the socket's `?token=`), whatever its status.
 pub async fn device_of_token(state: &AppState, token: &str) -> Result<Device, HubApiError> {
+    if apikeys::looks_like_key(token) {
+        return match apikeys::device_of_key(&state.hub.core.catalog, token).await? {
+            Some(d) => Ok(d),
+            None => Err(HubApiError::unauthorized("Invalid API key")),
+        };
+    }
     let claims = state.hub.core.tokens.verify(token)?;
     match devices::get(&state.hub.core.catalog, &claims.sub).await? {
         Some(d) if d.tenant_id == claims.tid => Ok(d),
@@ -84,8 +107,8 @@ impl FromRequestParts<AppState> for DeviceAuth {
     type Rejection = HubApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HubApiError> {
-        let t =
-            token(&parts.headers)?.ok_or_else(|| HubApiError::unauthorized("Not authenticated"))?;
+        let t = device_credential(&parts.headers)?
+            .ok_or_else(|| HubApiError::unauthorized("Not authenticated"))?;
         let device = require_active(device_of_token(state, t).await?)?;
         if let Err(wait) = state.hub.limits.device_calls.check(&device.id) {
             return Err(HubApiError::rate_limited(wait));
@@ -106,8 +129,8 @@ pub fn same_device(auth: &DeviceAuth, named: Option<&str>) -> Result<(), HubApiE
 
 /// Either kind of caller, for the routes both the owner and devices use
 /// (`GET /rooms`, `/a2a/channels`, `/hub/identities`, attachments…). A
-/// bearer that is the owner's acts in its tenant; any other bearer must be
-/// an ACTIVE device's JWT.
+/// bearer that is the owner's acts in its tenant; any other credential must
+/// be an ACTIVE device's JWT or API key.
 pub enum Caller {
     Owner { tenant: String },
     Device(Device),

@@ -48,6 +48,11 @@ async fn publish(
 ) -> HubApiResult<(axum::http::StatusCode, Json<Value>)> {
     let kp = hex::decode(body.key_package.trim())
         .map_err(|_| HubApiError::bad_request("key_package must be hex"))?;
+    if auth.device.identity_key == [0; 32] {
+        return Err(HubApiError::bad_request(
+            "This device has no identity key: create its API key with identity_public_key to use MLS",
+        ));
+    }
     let id = keypackages::publish(
         &state.hub.core.catalog,
         &auth.device.id,

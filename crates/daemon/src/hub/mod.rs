@@ -7,11 +7,13 @@
 mod auth;
 mod device_routes;
 mod error;
+mod key_routes;
 mod limits;
 mod mls_routes;
 mod openapi;
 pub mod owner_device;
 mod owner_routes;
+mod topic_routes;
 mod ws;
 
 use std::sync::Arc;
@@ -100,6 +102,8 @@ fn app(state: AppState) -> Router {
         .merge(owner_routes::routes())
         .merge(device_routes::routes())
         .merge(mls_routes::routes())
+        .merge(key_routes::routes())
+        .merge(topic_routes::routes())
         .routes(utoipa_axum::routes!(ws::upgrade))
         .routes(utoipa_axum::routes!(openapi::serve))
         .split_for_parts();

@@ -441,7 +441,8 @@ async fn relink(
     Ok(Json(json!({"device_id": d.id, "conversations": mine})))
 }
 
-/// The tenant's conversations, with their group ids.
+/// The tenant's conversations, with their group ids and their conversation
+/// group's active topics (the default one first).
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("owner" = [])),
     responses((status = 200, description = "Array of conversations")))]
 async fn list_conversations(
@@ -453,7 +454,15 @@ async fn list_conversations(
         let group = holdfast_core::hub::groups::of_conversation(&state.hub.core, &c.id).await?;
         let mut v = json!(c);
         v["group_id"] = group.into();
-        v["topics"] = json!([]);
+        let topics = holdfast_core::hub::topics::list(
+            &state.hub.core.catalog,
+            &owner.tenant,
+            &c.conversation_group_id,
+        )
+        .await?;
+        let active: Vec<_> = topics.iter().filter(|t| t.status == "active").collect();
+        v["default_topic_id"] = active.first().map(|t| t.id.clone()).into();
+        v["topics"] = json!(active);
         out.push(v);
     }
     Ok(Json(Value::Array(out)))
