@@ -356,6 +356,54 @@ async fn topics_live_in_a_conversation_group_and_the_default_one_stays() {
         1,
         "archived topics leave the conversation list"
     );
+    // A stored message names its topic; the agent gets the base document's
+    // live `message` frame; the history filters on the topic.
+    let conv_id = conv["id"].as_str().unwrap().to_owned();
+    let post = format!("/api/v1/conversations/{conv_id}/messages");
+    let (code, v) = o
+        .hub_call(
+            "POST",
+            &post,
+            Some(json!({"ciphertext": "AAEC", "header_blob": "AQ==", "topic_id": topic})),
+        )
+        .await;
+    assert_eq!(
+        code, 400,
+        "an archived topic is not this group's live one: {v}"
+    );
+    let (code, stored) = o
+        .hub_call(
+            "POST",
+            &post,
+            Some(json!({"ciphertext": "AAEC", "header_blob": "AQ==", "topic_id": default})),
+        )
+        .await;
+    assert_eq!(code, 201, "{stored}");
+    let frame = agent
+        .next_frame("message", Duration::from_secs(10))
+        .await
+        .expect("a live message frame");
+    assert_eq!(frame["data"]["conversation_id"], conv_id.as_str());
+    assert_eq!(frame["data"]["ciphertext"], "AAEC");
+    assert_eq!(frame["data"]["topic_id"], default.as_str());
+    let (code, _) = o
+        .hub_call(
+            "POST",
+            &post,
+            Some(json!({"ciphertext": "AAEC", "topic_id": "00000000-0000-4000-8000-000000000000"})),
+        )
+        .await;
+    assert_eq!(code, 400);
+    let (code, history) = o
+        .hub_call("GET", &format!("{post}?topic_id={default}"), None)
+        .await;
+    assert_eq!(code, 200, "{history}");
+    let items = history
+        .as_array()
+        .or_else(|| history["messages"].as_array())
+        .expect("a list");
+    assert_eq!(items.len(), 1, "{history}");
+
     let (code, _) = o
         .hub_call(
             "PATCH",

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
-use holdfast_core::hub::{conversations, devices, invites, parse_id, tenants};
+use holdfast_core::hub::{conversations, devices, invites, parse_id, tenants, topics};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -517,24 +517,61 @@ async fn post_message(
             "sender_device_id is not this conversation's owner device",
         ));
     }
+    // A topic must be one of this conversation group's live ones.
+    let topic_id = match body.topic_id.as_deref() {
+        None | Some("") => None,
+        Some(t) => {
+            let topic = parse_id(t).ok_or_else(|| HubApiError::bad_request("Unknown topic_id"))?;
+            match topics::get(&state.hub.core.catalog, &owner.tenant, &topic).await {
+                Ok(t) if t.group_id == c.conversation_group_id && t.status == "active" => {
+                    Some(topic)
+                }
+                _ => return Err(HubApiError::bad_request("Unknown topic_id")),
+            }
+        }
+    };
+    let header_blob = body
+        .header_blob
+        .as_deref()
+        .map(|h| b64(h, "header_blob"))
+        .transpose()?
+        .unwrap_or_default();
+    let ciphertext = b64(&body.ciphertext, "ciphertext")?;
+    let message_type = body.message_type.unwrap_or_else(|| "text".into());
     let stored = conversations::store(
         &state.hub.core.catalog,
         conversations::Stored {
             conversation_id: c.id.clone(),
             tenant_id: owner.tenant.clone(),
-            sender_device_id: sender,
-            header_blob: body
-                .header_blob
-                .as_deref()
-                .map(|h| b64(h, "header_blob"))
-                .transpose()?
-                .unwrap_or_default(),
-            ciphertext: b64(&body.ciphertext, "ciphertext")?,
-            message_type: body.message_type.unwrap_or_else(|| "text".into()),
-            topic_id: body.topic_id,
+            sender_device_id: sender.clone(),
+            header_blob: header_blob.clone(),
+            ciphertext: ciphertext.clone(),
+            message_type: message_type.clone(),
+            topic_id: topic_id.clone(),
         },
     )
     .await?;
+    // The base document's live frame for the other end, if it is connected;
+    // the stored copy is what `GET …/messages` and `/devices/{id}/messages` serve.
+    let b64e = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    state.hub.core.live.send(
+        &c.agent_device_id,
+        holdfast_core::hub::live::frame(
+            "message",
+            json!({
+                "id": stored["id"],
+                "conversation_id": c.id,
+                "sender_device_id": sender,
+                "header_blob": b64e(&header_blob),
+                "ciphertext": b64e(&ciphertext),
+                "message_group_id": c.conversation_group_id,
+                "topic_id": topic_id,
+                "message_type": message_type,
+                "priority": "normal",
+                "created_at": stored["created_at"],
+            }),
+        ),
+    );
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
