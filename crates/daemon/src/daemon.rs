@@ -187,6 +187,7 @@ impl RunningDaemon {
 
         let background = TaskTracker::new();
         background.spawn(state.hub.owner.clone().run(cancel.clone()));
+        background.spawn(crate::hub::webhooks::run(state.clone(), cancel.clone()));
         raise_enrolment_prompts(&state).await;
         {
             let metrics = state.metrics.clone();

@@ -442,3 +442,80 @@ async fn topics_live_in_a_conversation_group_and_the_default_one_stays() {
         assert_eq!(code, 404, "{method} {path}: {v}");
     }
 }
+
+/// Read one HTTP request from `listener` (head and a Content-Length body)
+/// and answer 204; returns the request line and the body.
+async fn one_request(listener: tokio::net::TcpListener) -> (String, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut sock, _) = listener.accept().await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let (head_end, len) = loop {
+        let n = sock.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the connection closed early");
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map(|v| v.trim().parse::<usize>().unwrap())
+                .unwrap_or(0);
+            break (i + 4, len);
+        }
+    };
+    while buf.len() < head_end + len {
+        let n = sock.read(&mut chunk).await.unwrap();
+        assert!(n > 0);
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    sock.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+        .await
+        .unwrap();
+    let line = String::from_utf8_lossy(&buf[..head_end])
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = serde_json::from_slice(&buf[head_end..head_end + len]).unwrap();
+    (line, body)
+}
+
+#[tokio::test]
+async fn an_offline_agent_with_a_webhook_is_told_that_messages_wait() {
+    let o = Owner::start().await;
+    let mut agent = TestAgent::new(&o.hub(), SEED, EPHEMERAL);
+    o.enrol(&mut agent).await;
+    let me = agent.device_id.clone().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/hook?secret=s3cr3t",
+        listener.local_addr().unwrap()
+    );
+    let (code, v) = agent
+        .http
+        .patch(format!("{}/api/v1/devices/self/webhook", o.hub()))
+        .bearer_auth(agent.jwt.as_ref().unwrap())
+        .json(&json!({"webhook_url": url}))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), r))
+        .unwrap();
+    assert_eq!(code, 200, "{:?}", v.text().await);
+    agent.disconnect().await;
+    let notice = tokio::spawn(one_request(listener));
+    o.send(&agent, "are you there?").await;
+    let (line, body) = tokio::time::timeout(Duration::from_secs(20), notice)
+        .await
+        .expect("the webhook is called")
+        .unwrap();
+    assert_eq!(line, "POST /hook?secret=s3cr3t HTTP/1.1");
+    assert_eq!(body["event"], "message_pending");
+    assert_eq!(body["device_id"], me.as_str());
+    assert!(body["pending"].as_u64().unwrap() >= 1, "{body}");
+    // Content-free: nothing of the message travels to the webhook.
+    assert_eq!(body.as_object().unwrap().len(), 3, "{body}");
+    // The secret in the URL never reaches the log.
+    let log = std::fs::read_to_string(o.d.data_dir().join("daemon-stderr.log")).unwrap_or_default();
+    assert!(!log.contains("s3cr3t"));
+}

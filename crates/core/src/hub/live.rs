@@ -96,9 +96,16 @@ impl Live {
         }
     }
 
-    /// Tell the device to pull its queue (§6.1).
+    /// Tell the device to pull its queue (§6.1). A device with no open
+    /// socket is announced as `agent_pending` instead (its webhook, if any,
+    /// is called by the daemon).
     pub fn nudge(&self, device: &str, count: usize) -> bool {
-        self.send(device, frame("mls_delivery", json!({ "count": count })))
+        let sent = self.send(device, frame("mls_delivery", json!({ "count": count })));
+        if !sent {
+            self.events
+                .publish("agent_pending", json!({ "device_id": device }));
+        }
+        sent
     }
 
     /// Close the device's connection (revoked: 4403; suspended: 1008).

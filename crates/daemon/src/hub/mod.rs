@@ -14,6 +14,7 @@ mod openapi;
 pub mod owner_device;
 mod owner_routes;
 mod topic_routes;
+pub mod webhooks;
 mod ws;
 
 use std::sync::Arc;
