@@ -15,6 +15,7 @@ mod events;
 mod folders;
 mod hub;
 mod hub_agent;
+mod hub_auth;
 mod hub_keys;
 mod identity;
 mod ipc;
