@@ -103,10 +103,11 @@ async fn device_socket(
     mut socket: WebSocket,
 ) {
     let hub = state.hub.core.clone();
-    let _ = devices::seen(&hub.catalog, &device.id, version).await;
-    // A suspended device may stay connected but gets nothing (§3.3).
+    // A suspended device may stay connected but gets nothing (§3.3). Join
+    // first: the device is online from the moment its socket is up.
     let active = device.status == devices::ACTIVE;
     let mut reg = active.then(|| hub.live.join(&device.id));
+    let _ = devices::seen(&hub.catalog, &device.id, version).await;
     if active && queue::pending(&hub.catalog, &device.id).await.unwrap_or(0) > 0 {
         hub.live.nudge(&device.id, 1);
     }
