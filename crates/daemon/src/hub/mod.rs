@@ -12,6 +12,8 @@ mod mls_routes;
 mod openapi;
 pub mod owner_device;
 mod owner_routes;
+mod policy_routes;
+pub mod room_routes;
 mod ws;
 
 use std::sync::Arc;
@@ -100,6 +102,8 @@ fn app(state: AppState) -> Router {
         .merge(owner_routes::routes())
         .merge(device_routes::routes())
         .merge(mls_routes::routes())
+        .merge(room_routes::routes())
+        .merge(policy_routes::routes())
         .routes(utoipa_axum::routes!(ws::upgrade))
         .routes(utoipa_axum::routes!(openapi::serve))
         .split_for_parts();
