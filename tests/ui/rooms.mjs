@@ -58,8 +58,8 @@ await run("rooms", { width: 1280, height: 800 }, async ({ page }) => {
   await page.locator("#policies-list .empty").waitFor();
   await page.locator("#policies-held .empty").waitFor();
   const form = page.locator("#policies-new form");
-  await form.getByLabel("Name").fill("Hold everything");
-  await form.getByLabel("Action").selectOption("hold");
+  await form.getByLabel("Name", { exact: true }).fill("Hold everything");
+  await form.getByLabel("Action", { exact: true }).selectOption("hold");
   await form.locator("summary").click();
   await form.getByLabel("Message types").fill("text");
   await form.locator('button[type="submit"]').click();

@@ -151,6 +151,15 @@ pub async fn get(catalog: &Catalog, tenant: &str, id: &str) -> HubResult<Held> {
         .ok_or_else(|| HubError::NotFound(NOT_FOUND.into()))
 }
 
+/// header_blob, payload, client_message_id, epoch, linkage.
+type HeldBody = (
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<i64>,
+    String,
+);
+
 fn answered(h: &Held) -> HubError {
     HubError::Conflict(format!("The held message was already {}", h.status))
 }
@@ -168,13 +177,7 @@ pub async fn approve(hub: &Hub, tenant: &str, id: &str) -> HubResult<Held> {
             if h.status != HELD {
                 return Ok(Err(answered(&h)));
             }
-            let (header, payload, cmid, epoch, linkage): (
-                Option<Vec<u8>>,
-                Option<Vec<u8>>,
-                Option<String>,
-                Option<i64>,
-                String,
-            ) = tx.query_row(
+            let (header, payload, cmid, epoch, linkage): HeldBody = tx.query_row(
                 "SELECT header_blob, payload, client_message_id, epoch, linkage
                  FROM hub_held_messages WHERE id = ?1",
                 [&i],

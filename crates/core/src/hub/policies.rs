@@ -100,20 +100,21 @@ impl Conditions {
     /// Validate and canonicalise (ids lowercase).
     pub fn check(mut self) -> HubResult<Self> {
         let bad = |m: &str| Err(HubError::BadRequest(m.to_owned()));
-        for list in [&mut self.sender_device_ids, &mut self.room_ids] {
-            if let Some(ids) = list {
-                if ids.is_empty() || ids.len() > 100 {
-                    return bad("id lists hold 1-100 UUIDs");
-                }
-                let mut out = Vec::new();
-                for id in ids.iter() {
-                    match parse_id(id) {
-                        Some(i) => out.push(i),
-                        None => return bad("sender_device_ids and room_ids must be UUIDs"),
-                    }
-                }
-                *ids = out;
+        for ids in [&mut self.sender_device_ids, &mut self.room_ids]
+            .into_iter()
+            .flatten()
+        {
+            if ids.is_empty() || ids.len() > 100 {
+                return bad("id lists hold 1-100 UUIDs");
             }
+            let mut out = Vec::new();
+            for id in ids.iter() {
+                match parse_id(id) {
+                    Some(i) => out.push(i),
+                    None => return bad("sender_device_ids and room_ids must be UUIDs"),
+                }
+            }
+            *ids = out;
         }
         if let Some(types) = &self.message_types
             && (types.is_empty()
@@ -251,7 +252,7 @@ pub fn matches(c: &Conditions, m: &Meta, sent_within: &mut dyn FnMut(u32) -> u64
         }
     }
     if let Some(r) = &c.rate
-        && sent_within(r.window_seconds) + 1 <= u64::from(r.max_messages)
+        && sent_within(r.window_seconds) < u64::from(r.max_messages)
     {
         return false;
     }

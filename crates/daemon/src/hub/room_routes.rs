@@ -44,7 +44,7 @@ pub fn held_prompt_timeout(state: &AppState) -> std::time::Duration {
 /// What became of a room message.
 pub enum Relayed {
     Delivered { message_id: String, created_ms: i64 },
-    Held(held::Held),
+    Held(Box<held::Held>),
     Blocked { policy_id: Option<String> },
 }
 
@@ -121,7 +121,7 @@ pub async fn relay(state: &AppState, m: RoomMessage) -> HubApiResult<Relayed> {
                 "agent_held_message",
                 json!({"id": h.id, "status": h.status, "tenant_id": h.tenant_id}),
             );
-            Ok(Relayed::Held(h))
+            Ok(Relayed::Held(Box::new(h)))
         }
     }
 }
