@@ -44,6 +44,9 @@ async fn ui_rooms_and_policies_with_real_agents() {
     let agent = tokio::spawn(async move {
         let room = first(&http, &hub, &token, "/api/v1/rooms").await;
         let rid = room["id"].as_str().unwrap().to_owned();
+        // The owner's message may come with the Welcome, later as a row
+        // (Welcome first), or live.
+        let mut heard: Vec<String> = Vec::new();
         let group = loop {
             if let Some(g) = a.room_group(&rid) {
                 break g;
@@ -51,16 +54,13 @@ async fn ui_rooms_and_policies_with_real_agents() {
             let _ = a
                 .next_frame("mls_delivery", Duration::from_millis(500))
                 .await;
-            a.pull().await;
+            heard.extend(a.pull().await.into_iter().map(|m| m.text));
         };
-        // The owner's message may come as a row (Welcome first) or live.
-        loop {
-            if a.pull().await.iter().any(|m| m.text == "hello crew") {
-                break;
-            }
+        while !heard.iter().any(|t| t == "hello crew") {
             let _ = a
                 .next_frame("mls_delivery", Duration::from_millis(500))
                 .await;
+            heard.extend(a.pull().await.into_iter().map(|m| m.text));
         }
         a.send_room_text(&group, &rid, "hi owner");
         first(&http, &hub, &token, "/api/v1/policies").await;
