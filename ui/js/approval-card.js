@@ -15,6 +15,7 @@ const VERBS = {
   auth: 'wants to sign you in',
   sign: 'wants you to sign something',
   device_enrolment: 'wants to enrol as one of your agents',
+  held_message: 'sent a room message a policy held for you',
 };
 
 /** What the app would be allowed to do, for "You allowed X to …". */
@@ -151,6 +152,18 @@ function preview(a) {
       h('figcaption', { text: 'Approve only if the agent printed this same fingerprint' }),
       h('pre', { class: 'sign-text fingerprint', text: d.fingerprint || '' }),
       h('p', { class: 'note', text: `Platform: ${d.platform || 'not given'} · device ${d.device_id || ''}` }));
+  }
+  if (a.kind === 'held_message') {
+    // Metadata only: the hub never sees the content.
+    return h('figure', { class: 'preview' },
+      h('figcaption', { text: 'Deliver this message to the room? Its content is end-to-end encrypted; this is all the hub knows' }),
+      facts([
+        ['From', d.sender_name || d.sender_device_id || 'unknown agent'],
+        ['Room', d.room_name || d.room_id || ''],
+        ['Type', d.message_type || ''],
+        ['Size', `${Number(d.size_bytes || 0).toLocaleString()} bytes`],
+        ['Held by', d.policy_name || 'a policy'],
+      ]));
   }
   if (a.kind === 'link' && d.app_agent_pub_key) {
     return h('figure', { class: 'preview' },

@@ -13,6 +13,7 @@ const TYPES = [
   'vault_created', 'vault_changed', 'vault_deleted', 'lagged', 'message',
   'peer_connected', 'peer_disconnected', 'network_changed', 'replication_progress', 'profile_changed',
   'agent_message', 'agent_presence', 'agent_device',
+  'agent_room', 'agent_room_text', 'agent_room_activity', 'agent_held_message', 'agent_policy_notify',
 ];
 const KEEP = 100;
 

@@ -22,6 +22,8 @@ import * as network from './pages/network.js';
 import * as s3 from './pages/s3.js';
 import * as agents from './pages/agents.js';
 import * as apiKeys from './pages/api-keys.js';
+import * as rooms from './pages/rooms.js';
+import * as policies from './pages/policies.js';
 import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
@@ -30,6 +32,8 @@ import { HUB_TABS } from './hub-tabs.js';
 const PAGES = {
   home, approvals, apps, data, vaults, network, s3, agents, activity, settings, 'api-keys': apiKeys,
 };
+PAGES.rooms = rooms;
+PAGES.policies = policies;
 // Pages of the desktop app's own windows: no navigation around them.
 const BARE = { unlock, popup };
 

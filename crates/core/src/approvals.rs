@@ -33,6 +33,8 @@ pub enum ApprovalKind {
     Sign,
     /// An agent device enrolled on the hub and waits for the owner.
     DeviceEnrolment,
+    /// A policy held a room message for the owner's approval.
+    HeldMessage,
 }
 
 impl ApprovalKind {
@@ -42,6 +44,7 @@ impl ApprovalKind {
             ApprovalKind::Auth => "auth",
             ApprovalKind::Sign => "sign",
             ApprovalKind::DeviceEnrolment => "device_enrolment",
+            ApprovalKind::HeldMessage => "held_message",
         }
     }
 }

@@ -398,6 +398,13 @@ async fn raise_enrolment_prompts(state: &AppState) {
         .prompts
         .raise_all(&state.hub.core, &state.approvals, timeout)
         .await;
+    // Held room messages come back too.
+    state
+        .hub
+        .core
+        .held
+        .raise_all(&state.hub.core, &state.approvals, timeout)
+        .await;
 }
 
 /// Garbage collection a minute after start, then every six hours.

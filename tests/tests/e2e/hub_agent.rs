@@ -49,6 +49,8 @@ pub struct Inbound {
     pub sender_device_id: String,
     /// `"queue"` (pulled from the delivery queue) or `"live"` (a socket frame).
     pub via: &'static str,
+    /// The room it was sent in, for room traffic.
+    pub room_id: Option<String>,
 }
 
 /// What the socket task hands the test.
@@ -705,6 +707,7 @@ impl TestAgent {
             text: plaintext_text(&plaintext, one_to_one),
             sender_device_id: row["sender_device_id"].as_str().unwrap_or("").to_owned(),
             via,
+            room_id: row["room_id"].as_str().map(str::to_owned),
         })
     }
 
@@ -773,6 +776,37 @@ impl TestAgent {
             .cloned()
             .unwrap_or_else(|| group_id.to_owned());
         self.send_text(group_id, &conversation, text).await;
+    }
+
+    /// Encrypt `text` (raw UTF-8, §7.2) and send it as `room_message_mls`
+    /// into a joined room group (§8.1): the envelope plus `room_id`, with
+    /// the room as `conversation_id`.
+    pub fn send_room_text(&self, group_id: &str, room_id: &str, text: &str) {
+        let mut envelope = self.text_envelope(group_id, room_id, text);
+        envelope["room_id"] = room_id.into();
+        self.send_frame(json!({"event": "room_message_mls", "data": envelope}));
+    }
+
+    /// The room group this agent joined for `room_id` (from its Welcome).
+    pub fn room_group(&self, room_id: &str) -> Option<String> {
+        self.conversations
+            .iter()
+            .find(|(_, k)| k.as_str() == room_id)
+            .map(|(g, _)| g.clone())
+    }
+
+    /// Wait for a live `room_message_mls` frame that decrypts to a new
+    /// message (same dedup as [`TestAgent::pull`]).
+    pub async fn live_room_message(&mut self, timeout: Duration) -> Option<Inbound> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = self.next_frame("room_message_mls", left).await?;
+            let data = frame.get("data").cloned().unwrap_or(Value::Null);
+            if let Some(msg) = self.decrypt(&data, "live") {
+                return Some(msg);
+            }
+        }
     }
 
     /// Send `mls_sync` for a group (top-level fields, no `data`, §4.3).

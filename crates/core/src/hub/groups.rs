@@ -38,8 +38,8 @@ struct GroupRow {
 
 fn load(conn: &Connection, group: &str) -> rusqlite::Result<Option<GroupRow>> {
     conn.query_row(
-        "SELECT tenant_id, current_epoch, last_commit_digest, conversation_id, conversation_group_id
-         FROM hub_groups WHERE id = ?1",
+        "SELECT tenant_id, current_epoch, last_commit_digest, conversation_id, conversation_group_id,
+                room_id FROM hub_groups WHERE id = ?1",
         [group],
         |r| {
             Ok(GroupRow {
@@ -49,6 +49,7 @@ fn load(conn: &Connection, group: &str) -> rusqlite::Result<Option<GroupRow>> {
                 linkage: Linkage {
                     conversation_id: r.get(3)?,
                     conversation_group_id: r.get(4)?,
+                    room_id: r.get(5)?,
                     ..Linkage::default()
                 },
             })

@@ -312,6 +312,35 @@ impl MlsClient {
         finish_commit(&mut group, output)
     }
 
+    /// Remove the members whose credential identity is one of `device_ids`
+    /// (all their leaves) in one commit: its bytes and the epoch it produced.
+    pub fn remove_members(
+        &self,
+        group_id: &str,
+        device_ids: &[String],
+    ) -> Result<(Vec<u8>, u64), MlsError> {
+        let _op = lock(&self.inner.op);
+        let mut group = self.load(group_id)?;
+        let gone: Vec<u32> = group
+            .roster()
+            .members_iter()
+            .filter(|m| device_ids.contains(&credential_identity(&m.signing_identity.credential)))
+            .map(|m| m.index)
+            .collect();
+        if gone.is_empty() {
+            return Err(MlsError::InvalidArgument("no such member".into()));
+        }
+        let mut builder = group.commit_builder();
+        for index in gone {
+            builder = builder.remove_member(index)?;
+        }
+        let output = builder.build()?;
+        let commit = output.commit_message.to_bytes()?;
+        group.apply_pending_commit()?;
+        group.write_to_storage()?;
+        Ok((commit, group.current_epoch()))
+    }
+
     /// Join from a Welcome (MLSMessage bytes); returns the group id string
     /// derived per §7.1 (36 bytes as is, 16 as a UUID, else hex) and the
     /// epoch. An earlier local state for the same group is replaced.

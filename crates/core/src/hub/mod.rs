@@ -12,10 +12,13 @@ pub mod conversations;
 pub mod devices;
 pub mod enrolment;
 pub mod groups;
+pub mod held;
 pub mod invites;
 pub mod keypackages;
 pub mod live;
 pub mod mls;
+pub mod policies;
+pub mod rooms;
 
 pub mod proof;
 pub mod queue;
@@ -85,6 +88,8 @@ pub struct Hub {
     pub default_tenant: String,
     /// Enrolment prompts on screen.
     pub prompts: enrolment::Prompts,
+    /// Held-message prompts on screen.
+    pub held: held::Prompts,
 }
 
 impl Hub {
@@ -99,6 +104,7 @@ impl Hub {
             tokens,
             default_tenant,
             prompts: Default::default(),
+            held: Default::default(),
         })
     }
 

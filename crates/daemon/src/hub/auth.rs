@@ -131,6 +131,7 @@ pub fn same_device(auth: &DeviceAuth, named: Option<&str>) -> Result<(), HubApiE
 /// (`GET /rooms`, `/a2a/channels`, `/hub/identities`, attachments…). A
 /// bearer that is the owner's acts in its tenant; any other credential must
 /// be an ACTIVE device's JWT or API key.
+#[allow(clippy::large_enum_variant)]
 pub enum Caller {
     Owner { tenant: String },
     Device(Device),
@@ -153,6 +154,7 @@ impl Caller {
     }
 
     /// 403 unless the owner is calling (for owner-only actions on shared routes).
+    #[allow(dead_code)]
     pub fn owner_tenant(&self) -> Result<&str, HubApiError> {
         match self {
             Caller::Owner { tenant } => Ok(tenant),

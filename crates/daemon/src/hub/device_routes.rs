@@ -31,7 +31,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(self_webhook))
         .routes(routes!(device_messages))
         .routes(routes!(device_pending))
-        .routes(routes!(rooms))
         .routes(routes!(a2a_channels))
         .routes(routes!(hub_identities))
         .routes(routes!(telemetry_ingest))
@@ -290,14 +289,6 @@ async fn device_pending(
     Ok(Json(
         json!({"device_id": auth.device.id, "pending": n, "count": n}),
     ))
-}
-
-/// Active rooms of the caller. Rooms are built in part 2 of the hub: no
-/// room exists yet, so the list is empty for everyone.
-#[utoipa::path(get, path = "/api/v1/rooms", tag = "rooms", security(("owner" = []), ("device" = [])),
-    responses((status = 200, description = "Array of rooms"), (status = 401, description = "Not authenticated")))]
-async fn rooms(_caller: Caller) -> HubApiResult<Json<Value>> {
-    Ok(Json(json!([])))
 }
 
 /// A2A channels of the caller (none exist until A2A is built).

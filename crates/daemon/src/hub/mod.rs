@@ -13,6 +13,8 @@ mod mls_routes;
 mod openapi;
 pub mod owner_device;
 mod owner_routes;
+mod policy_routes;
+pub mod room_routes;
 mod topic_routes;
 pub mod webhooks;
 mod ws;
@@ -105,6 +107,8 @@ fn app(state: AppState) -> Router {
         .merge(mls_routes::routes())
         .merge(key_routes::routes())
         .merge(topic_routes::routes())
+        .merge(room_routes::routes())
+        .merge(policy_routes::routes())
         .routes(utoipa_axum::routes!(ws::upgrade))
         .routes(utoipa_axum::routes!(openapi::serve))
         .split_for_parts();

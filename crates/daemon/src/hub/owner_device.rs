@@ -13,6 +13,7 @@ use holdfast_core::Catalog;
 use holdfast_core::hub::groups::{self, Application, CommitOutcome};
 use holdfast_core::hub::live::Outbound;
 use holdfast_core::hub::mls::{MlsClient, MlsStateStore, Received};
+use holdfast_core::hub::rooms::Room;
 use holdfast_core::hub::{Hub, HubError, HubResult, conversations, devices, keypackages, queue};
 use holdfast_core::identity::Identity;
 use holdfast_core::identity::crypto;
@@ -33,6 +34,18 @@ pub struct OwnerMessage {
     pub message_id: String,
     /// `to_agent` or `from_agent`.
     pub direction: String,
+    pub text: String,
+    pub created_at_ms: i64,
+}
+
+/// One message of a room, as the owner's device decrypted it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RoomText {
+    pub message_id: String,
+    pub room_id: String,
+    pub sender_device_id: String,
+    /// Whether the owner's device sent it.
+    pub mine: bool,
     pub text: String,
     pub created_at_ms: i64,
 }
@@ -133,6 +146,12 @@ impl OwnerDevice {
     /// The owner device's id in the default tenant, once loaded.
     pub async fn device_id(&self) -> Option<String> {
         self.work.lock().await.as_ref().map(|l| l.device_id.clone())
+    }
+
+    /// The owner device's id, loading it first (503 while locked).
+    pub async fn loaded_id(&self) -> HubResult<String> {
+        let mut g = self.work.lock().await;
+        Ok(self.load(&mut g).await?.device_id.clone())
     }
 
     /// Register (first time) and load the owner's device; needs the
@@ -263,6 +282,23 @@ impl OwnerDevice {
                 .await
                 .map_err(|e| HubError::Unavailable(e.to_string()))?;
             match result {
+                Ok(Received::Application { plaintext, .. }) if row.linkage.room_id.is_some() => {
+                    let text = String::from_utf8_lossy(&plaintext).into_owned();
+                    let room = row.linkage.room_id.clone().unwrap_or_default();
+                    if self
+                        .keep_room(
+                            &text_key,
+                            &row.message_id,
+                            &room,
+                            &row.sender_device_id,
+                            &text,
+                            now_ms(),
+                        )
+                        .await?
+                    {
+                        got += 1;
+                    }
+                }
                 Ok(Received::Application { plaintext, .. }) => {
                     let text = String::from_utf8_lossy(&plaintext).into_owned();
                     // History control replies are for the agent's own use.
@@ -526,6 +562,238 @@ impl OwnerDevice {
                 "the hub refused the re-admit commit: {d}"
             ))),
         }
+    }
+
+    /// Run blocking MLS work off the async threads.
+    async fn blocking<T: Send + 'static>(
+        f: impl FnOnce() -> Result<T, holdfast_core::hub::mls::MlsError> + Send + 'static,
+    ) -> HubResult<Result<T, holdfast_core::hub::mls::MlsError>> {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| HubError::Unavailable(e.to_string()))
+    }
+
+    /// This device and its MLS client, if it is the room's owner device.
+    async fn room_client(
+        &self,
+        guard: &mut tokio::sync::MutexGuard<'_, Option<Loaded>>,
+        room: &Room,
+    ) -> HubResult<Option<(String, Arc<MlsClient>)>> {
+        let loaded = self.load(guard).await?;
+        if room.owner_device_id.as_deref() != Some(loaded.device_id.as_str()) {
+            return Ok(None);
+        }
+        Ok(Some((loaded.device_id.clone(), loaded.mls.clone())))
+    }
+
+    async fn commit_and_welcome(
+        &self,
+        me: &str,
+        gid: &str,
+        epoch: u64,
+        commit: Vec<u8>,
+        added: &[String],
+        welcome: Option<Vec<u8>>,
+    ) -> HubResult<()> {
+        match groups::commit(
+            &self.hub,
+            me,
+            gid,
+            epoch as i64,
+            commit,
+            added.to_vec(),
+            None,
+        )
+        .await?
+        {
+            CommitOutcome::Accepted { .. } => {}
+            CommitOutcome::Refused(d) => {
+                return Err(HubError::Conflict(format!(
+                    "the hub refused the room commit: {d}"
+                )));
+            }
+        }
+        if let Some(w) = welcome {
+            for a in added {
+                groups::welcome(&self.hub, me, gid, a, w.clone()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Found a room's MLS group under the hub's group UUID (§7.1) with the
+    /// agent members that have a KeyPackage, or add `only` to it: commit,
+    /// then one Welcome row per added agent (carrying `room_id`).
+    pub async fn room_add(&self, room: &Room, only: Option<&str>) -> HubResult<Vec<String>> {
+        let mut g = self.work.lock().await;
+        let Some((me, mls)) = self.room_client(&mut g, room).await? else {
+            return Ok(Vec::new());
+        };
+        let wanted: Vec<String> = match only {
+            Some(a) => vec![a.to_owned()],
+            None => room.agent_ids(),
+        };
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let claimed = keypackages::claim(&self.hub.catalog, &room.tenant_id, wanted).await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (ids, kps): (Vec<String>, Vec<Vec<u8>>) = claimed.into_iter().unzip();
+        let gid = room.group_id.clone();
+        let (m, g2) = (mls.clone(), gid.clone());
+        let founded = Self::blocking(move || m.epoch(&g2)).await?;
+        let (m, g2) = (mls.clone(), gid.clone());
+        let (commit, welcome, epoch) = if matches!(founded, Ok(Some(_))) {
+            let a = Self::blocking(move || m.add_members(&g2, &kps))
+                .await?
+                .map_err(|e| HubError::BadRequest(format!("adding to the room group: {e}")))?;
+            (a.commit, a.welcome, a.epoch)
+        } else {
+            let f = Self::blocking(move || m.found_group(&g2, &kps))
+                .await?
+                .map_err(|e| HubError::BadRequest(format!("founding the room group: {e}")))?;
+            (f.commit, f.welcome, f.epoch)
+        };
+        self.commit_and_welcome(&me, &gid, epoch, commit, &ids, Some(welcome))
+            .await?;
+        Ok(ids)
+    }
+
+    /// Remove an agent from the room's MLS group (a commit), before the hub
+    /// takes it off the roster.
+    pub async fn room_remove(&self, room: &Room, agent: &str) -> HubResult<()> {
+        let mut g = self.work.lock().await;
+        let Some((me, mls)) = self.room_client(&mut g, room).await? else {
+            return Ok(());
+        };
+        let (m, gid, a) = (mls.clone(), room.group_id.clone(), vec![agent.to_owned()]);
+        match Self::blocking(move || m.remove_members(&gid, &a)).await? {
+            Ok((commit, epoch)) => {
+                self.commit_and_welcome(&me, &room.group_id, epoch, commit, &[], None)
+                    .await
+            }
+            // Never founded, or the agent never joined: nothing to commit.
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Encrypt `text` for a room (raw UTF-8, §7.2); the sender id, the
+    /// ciphertext and its epoch.
+    pub async fn encrypt_room(&self, room: &Room, text: &str) -> HubResult<(String, Vec<u8>, i64)> {
+        let mut g = self.work.lock().await;
+        let Some((me, mls)) = self.room_client(&mut g, room).await? else {
+            return Err(HubError::Conflict(
+                "This computer is not the room's owner device".into(),
+            ));
+        };
+        let (m, gid, plain) = (mls.clone(), room.group_id.clone(), text.as_bytes().to_vec());
+        let (ct, epoch) = Self::blocking(move || m.encrypt(&gid, &plain))
+            .await?
+            .map_err(|_| {
+                HubError::Conflict(
+                    "The room has no agent that joined yet (no KeyPackage); try again once one is online"
+                        .into(),
+                )
+            })?;
+        Ok((me, ct, epoch as i64))
+    }
+
+    /// Seal and keep what this device sent to a room.
+    pub async fn keep_sent(
+        &self,
+        room: &str,
+        message_id: &str,
+        text: &str,
+        created_ms: i64,
+    ) -> HubResult<()> {
+        let key = self
+            .identity
+            .purpose_key(TEXT_PURPOSE)
+            .map_err(|_| locked())?;
+        let me = self.device_id().await.unwrap_or_default();
+        self.keep_room(&key, message_id, room, &me, text, created_ms)
+            .await
+            .map(|_| ())
+    }
+
+    /// Seal and store one room message; announce it. False if already stored.
+    async fn keep_room(
+        &self,
+        key: &crypto::Key,
+        message_id: &str,
+        room: &str,
+        sender: &str,
+        text: &str,
+        created_ms: i64,
+    ) -> HubResult<bool> {
+        let sealed = crypto::seal(key, text.as_bytes(), message_id.as_bytes());
+        let (mid, r, s) = (message_id.to_owned(), room.to_owned(), sender.to_owned());
+        let added = self
+            .hub
+            .catalog
+            .write(move |conn| {
+                conn.execute(
+                    "INSERT OR IGNORE INTO hub_owner_room_messages (message_id, room_id, sender_device_id, sealed, created_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    (mid, r, s, sealed, created_ms),
+                )
+            })
+            .await?;
+        if added > 0 {
+            self.hub.events.publish(
+                "agent_room_text",
+                json!({
+                    "room_id": room, "message_id": message_id, "sender_device_id": sender,
+                    "text": text, "created_at_ms": created_ms,
+                }),
+            );
+        }
+        Ok(added > 0)
+    }
+
+    /// What this device read and sent in a room, oldest first.
+    pub async fn room_messages(
+        &self,
+        room: &str,
+        since_ms: Option<i64>,
+        limit: usize,
+    ) -> HubResult<Vec<RoomText>> {
+        let key = self
+            .identity
+            .purpose_key(TEXT_PURPOSE)
+            .map_err(|_| locked())?;
+        let me = self.device_id().await.unwrap_or_default();
+        let r = room.to_owned();
+        let rows: Vec<(String, String, Vec<u8>, i64)> = self
+            .hub
+            .catalog
+            .read(move |conn| {
+                let mut st = conn.prepare(
+                    "SELECT message_id, sender_device_id, sealed, created_ms FROM hub_owner_room_messages
+                     WHERE room_id = ?1 AND created_ms > ?2 ORDER BY created_ms, rowid LIMIT ?3",
+                )?;
+                st.query_map((r, since_ms.unwrap_or(-1), limit as i64), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect()
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, sender, sealed, created)| {
+                let text = crypto::open(&key, &sealed, id.as_bytes())?;
+                Some(RoomText {
+                    message_id: id,
+                    room_id: room.to_owned(),
+                    mine: sender == me,
+                    sender_device_id: sender,
+                    text: String::from_utf8_lossy(&text).into_owned(),
+                    created_at_ms: created,
+                })
+            })
+            .collect())
     }
 
     /// The conversation with an agent, oldest first.

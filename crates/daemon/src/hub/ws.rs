@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use holdfast_core::hub::devices::{self, Device};
 use holdfast_core::hub::groups::{self, Application, CommitOutcome};
 use holdfast_core::hub::live::Outbound;
+use holdfast_core::hub::rooms::{self, RoomMessage};
 use holdfast_core::hub::{parse_id, queue};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,6 +21,7 @@ use tokio::time::{Instant, interval};
 
 use super::auth::{device_of_token, is_owner};
 use super::error::HubApiError;
+use super::room_routes::{Relayed, relay};
 use crate::state::AppState;
 
 /// Application-level ping period (§4.5).
@@ -209,12 +211,8 @@ pub async fn on_frame(state: &AppState, device: &Device, v: Value) -> Option<Vec
             if let Err(_wait) = state.hub.limits.messages.check(&device.id) {
                 return Some(vec![error_frame("Rate limit exceeded")]);
             }
-            if event != "message_mls" {
-                return Some(vec![error_frame(if event == "room_message_mls" {
-                    "Room not found"
-                } else {
-                    "Channel not found"
-                })]);
+            if event == "a2a_message_mls" {
+                return Some(vec![error_frame("Channel not found")]);
             }
             let Some(group) = str_field(&data, "group_id").and_then(|g| parse_id(&g)) else {
                 return Some(vec![error_frame("group_id is required")]);
@@ -223,6 +221,23 @@ pub async fn on_frame(state: &AppState, device: &Device, v: Value) -> Option<Vec
                 Ok(p) => p,
                 Err(e) => return Some(vec![e]),
             };
+            // Room traffic always passes the policy engine, whichever event
+            // carried it.
+            let room = match event.as_str() {
+                "room_message_mls" => {
+                    match str_field(&data, "room_id").and_then(|r| parse_id(&r)) {
+                        Some(r) => Some(r),
+                        None => return Some(vec![error_frame("room_id is required")]),
+                    }
+                }
+                _ => match rooms::of_group(&hub.catalog, &group).await {
+                    Ok(r) => r.map(|(id, _)| id),
+                    Err(e) => return Some(vec![error_frame(e.to_string())]),
+                },
+            };
+            if let Some(room) = room {
+                return room_frame(state, device, &data, room, group, payload).await;
+            }
             let m = Application {
                 group_id: group,
                 payload,
@@ -321,6 +336,52 @@ pub async fn on_frame(state: &AppState, device: &Device, v: Value) -> Option<Vec
             }
         }
         _ => None,
+    }
+}
+
+/// A room message from a device (§8.1): the sender must be in the room's
+/// roster and the frame's group the room's; then the policy engine decides.
+/// A blocked message is answered with an `error` frame; a held one with
+/// nothing until the owner answers (a denial sends the `error` frame then).
+async fn room_frame(
+    state: &AppState,
+    device: &Device,
+    data: &Value,
+    room: String,
+    group: String,
+    payload: Vec<u8>,
+) -> Option<Vec<Value>> {
+    let hub = &state.hub.core;
+    if let Err(e) =
+        rooms::check_sender(&hub.catalog, &device.tenant_id, &room, &group, &device.id).await
+    {
+        let mut f = error_frame(e.to_string());
+        f["data"]["room_id"] = room.into();
+        f["data"]["group_id"] = group.into();
+        return Some(vec![f]);
+    }
+    let client_message_id = str_field(data, "client_message_id");
+    let m = RoomMessage {
+        tenant_id: device.tenant_id.clone(),
+        room_id: room.clone(),
+        group_id: group.clone(),
+        sender_device_id: device.id.clone(),
+        payload,
+        header_blob: None,
+        message_type: str_field(data, "message_type").unwrap_or_else(|| "text".into()),
+        client_message_id: client_message_id.clone(),
+        epoch: data.get("epoch").and_then(Value::as_i64),
+        topic_id: str_field(data, "topic_id"),
+        parent_span_id: str_field(data, "parent_span_id"),
+    };
+    match relay(state, m).await {
+        Ok(Relayed::Delivered { .. } | Relayed::Held(_)) => None,
+        Ok(Relayed::Blocked { policy_id }) => Some(vec![json!({"event": "error", "data": {
+            "detail": "Message blocked by policy", "code": "POLICY_BLOCKED",
+            "room_id": room, "group_id": group, "client_message_id": client_message_id,
+            "policy_id": policy_id,
+        }})]),
+        Err(e) => Some(vec![error_frame(e.detail)]),
     }
 }
 

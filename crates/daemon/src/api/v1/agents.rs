@@ -239,3 +239,112 @@ pub async fn revoke(
     let d = crate::hub::revoke_device(&state, &tenant, &agent_id(&device)?).await?;
     Ok(Json(json!({"device_id": d.id, "status": d.status})))
 }
+
+/// What became of a room message the owner sent.
+#[derive(Serialize, ToSchema)]
+pub struct RoomSent {
+    pub message_id: String,
+    /// `delivered`, or `held` (a policy holds it for approval).
+    pub status: String,
+    pub created_at_ms: i64,
+}
+
+fn room_id(s: &str) -> ApiResult<String> {
+    parse_id(s).ok_or_else(|| ApiError::not_found(holdfast_core::hub::rooms::NOT_FOUND))
+}
+
+/// Send a message into a room (default tenant), end-to-end encrypted by
+/// this computer's owner device; the policy engine applies as to any room
+/// message.
+#[utoipa::path(post, path = "/agents/rooms/{id}/messages", tag = "agents", request_body = NewMessage,
+    params(("id" = String, Path)),
+    responses((status = 201, body = RoomSent), (status = 202, description = "Held by a policy", body = RoomSent),
+        (status = 400, body = ErrorBody), (status = 403, description = "Blocked by a policy", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "No agent joined the room yet, or the room is archived", body = ErrorBody),
+        (status = 503, description = "Holdfast is locked", body = ErrorBody)))]
+pub async fn send_room(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewMessage>,
+) -> ApiResult<(StatusCode, Json<RoomSent>)> {
+    use crate::hub::room_routes::{Relayed, relay};
+    use holdfast_core::hub::rooms;
+    let n = body.text.chars().count();
+    if n == 0 || n > 16_384 {
+        return Err(ApiError::bad_request("text must be 1 to 16384 characters"));
+    }
+    let hub = &state.hub.core;
+    let room = rooms::get(&hub.catalog, &hub.default_tenant, &room_id(&id)?).await?;
+    if room.status != rooms::ACTIVE {
+        return Err(ApiError::new(StatusCode::CONFLICT, "The room is archived"));
+    }
+    let (me, ct, epoch) = state.hub.owner.encrypt_room(&room, &body.text).await?;
+    let m = rooms::RoomMessage {
+        tenant_id: room.tenant_id.clone(),
+        room_id: room.id.clone(),
+        group_id: room.group_id.clone(),
+        sender_device_id: me,
+        payload: ct,
+        header_blob: None,
+        message_type: "text".into(),
+        client_message_id: None,
+        epoch: Some(epoch),
+        topic_id: None,
+        parent_span_id: None,
+    };
+    let (status, message_id, state_name, created) = match relay(&state, m).await? {
+        Relayed::Delivered {
+            message_id,
+            created_ms,
+        } => (StatusCode::CREATED, message_id, "delivered", created_ms),
+        Relayed::Held(h) => (
+            StatusCode::ACCEPTED,
+            h.message_id,
+            "held",
+            holdfast_core::time::now_ms(),
+        ),
+        Relayed::Blocked { .. } => return Err(ApiError::forbidden("Message blocked by policy")),
+    };
+    state
+        .hub
+        .owner
+        .keep_sent(&room.id, &message_id, &body.text, created)
+        .await?;
+    Ok((
+        status,
+        Json(RoomSent {
+            message_id,
+            status: state_name.into(),
+            created_at_ms: created,
+        }),
+    ))
+}
+
+/// A room's messages as this computer's owner device decrypted them
+/// (default tenant), oldest first.
+#[utoipa::path(get, path = "/agents/rooms/{id}/messages", tag = "agents",
+    params(("id" = String, Path), MessagesQuery),
+    responses((status = 200, body = [crate::hub::owner_device::RoomText]), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 503, description = "Holdfast is locked", body = ErrorBody)))]
+pub async fn room_messages(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<MessagesQuery>,
+) -> ApiResult<Json<Vec<crate::hub::owner_device::RoomText>>> {
+    let limit = match q.limit {
+        None => 200,
+        Some(n @ 1..=1000) => n,
+        Some(_) => return Err(ApiError::bad_request("limit must be 1-1000")),
+    };
+    let hub = &state.hub.core;
+    let room =
+        holdfast_core::hub::rooms::get(&hub.catalog, &hub.default_tenant, &room_id(&id)?).await?;
+    Ok(Json(
+        state
+            .hub
+            .owner
+            .room_messages(&room.id, q.since_ms, limit)
+            .await?,
+    ))
+}

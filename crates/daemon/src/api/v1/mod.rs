@@ -133,6 +133,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(s3::listener, s3::set_listener))
         .routes(routes!(agents::list))
         .routes(routes!(agents::send, agents::messages))
+        .routes(routes!(agents::send_room, agents::room_messages))
         .routes(routes!(agents::create_invite, agents::list_invites))
         .routes(routes!(agents::revoke_invite))
         .routes(routes!(agents::approve))
