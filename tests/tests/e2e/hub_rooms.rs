@@ -249,6 +249,21 @@ async fn a_room_fans_out_to_the_other_members_and_the_owner() {
     );
     let e = a.next_frame("error", WAIT).await.unwrap();
     assert_eq!(e["data"]["detail"], "room_id is required");
+
+    // A member's Welcome request names the room to the others (§7.4).
+    let (s, _) = b
+        .post(
+            &format!("/api/v1/mls/groups/{group}/request-welcome"),
+            json!({"device_id": id(&b)}),
+        )
+        .await;
+    assert!((200..300).contains(&s));
+    let f = a
+        .next_frame("mls_welcome_requested", WAIT)
+        .await
+        .expect("A hears the request");
+    assert_eq!(f["data"]["room_id"], rid.as_str());
+    assert_eq!(f["data"]["requesting_device_id"], id(&b).as_str());
 }
 
 #[tokio::test]

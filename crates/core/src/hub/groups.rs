@@ -429,7 +429,7 @@ pub async fn sync(
 /// Record a member's request for a Welcome and tell the other members.
 pub async fn request_welcome(hub: &Hub, group: &str, device: &str) -> HubResult<Value> {
     let (g2, d2) = (group.to_owned(), device.to_owned());
-    let (id, others) = hub
+    let (id, others, room) = hub
         .catalog
         .write(move |conn| {
             let tx = conn.transaction()?;
@@ -452,19 +452,23 @@ pub async fn request_welcome(hub: &Hub, group: &str, device: &str) -> HubResult<
                  DO UPDATE SET created_ms = excluded.created_ms, fulfilled_ms = NULL",
                 params![id, g2, d2, now_ms()],
             )?;
+            // A room group's request names the room (§7.4); a 1:1's never does.
+            let room: Option<String> =
+                tx.query_row("SELECT room_id FROM hub_groups WHERE id = ?1", [&g2], |r| {
+                    r.get(0)
+                })?;
             tx.commit()?;
             let others: Vec<String> = members.into_iter().filter(|m| *m != d2).collect();
-            Ok(Ok((id, others)))
+            Ok(Ok((id, others, room)))
         })
         .await??;
+    let mut data = json!({"group_id": group, "requesting_device_id": device});
+    if let Some(r) = room {
+        data["room_id"] = r.into();
+    }
     for d in others {
-        hub.live.send(
-            &d,
-            frame(
-                "mls_welcome_requested",
-                json!({"group_id": group, "requesting_device_id": device}),
-            ),
-        );
+        hub.live
+            .send(&d, frame("mls_welcome_requested", data.clone()));
     }
     Ok(json!({"id": id, "status": "pending"}))
 }
