@@ -21,12 +21,14 @@ import * as activity from './pages/activity.js';
 import * as network from './pages/network.js';
 import * as s3 from './pages/s3.js';
 import * as agents from './pages/agents.js';
+import * as decisions from './pages/decisions.js';
+import * as telemetry from './pages/telemetry.js';
 import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
 import { HUB_TABS } from './hub-tabs.js';
 
-const PAGES = { home, approvals, apps, data, vaults, network, s3, agents, activity, settings };
+const PAGES = { home, approvals, apps, data, vaults, network, s3, agents, activity, settings, decisions, telemetry };
 // Pages of the desktop app's own windows: no navigation around them.
 const BARE = { unlock, popup };
 

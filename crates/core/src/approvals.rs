@@ -33,6 +33,8 @@ pub enum ApprovalKind {
     Sign,
     /// An agent device enrolled on the hub and waits for the owner.
     DeviceEnrolment,
+    /// An agent asks the owner to decide something (hub decisions).
+    Decision,
 }
 
 impl ApprovalKind {
@@ -42,6 +44,7 @@ impl ApprovalKind {
             ApprovalKind::Auth => "auth",
             ApprovalKind::Sign => "sign",
             ApprovalKind::DeviceEnrolment => "device_enrolment",
+            ApprovalKind::Decision => "decision",
         }
     }
 }

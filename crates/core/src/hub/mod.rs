@@ -7,7 +7,9 @@
 //!
 //! HTTP lives in the daemon (`hub/`); this module owns the rules and tables.
 
+pub mod attachments;
 pub mod conversations;
+pub mod decisions;
 pub mod devices;
 pub mod enrolment;
 pub mod groups;
@@ -16,7 +18,9 @@ pub mod keypackages;
 pub mod live;
 pub mod mls;
 
+pub mod activity;
 pub mod proof;
+pub mod push;
 pub mod queue;
 pub mod telemetry;
 pub mod tenants;
@@ -46,6 +50,9 @@ pub enum HubError {
     Conflict(String),
     #[error("{0}")]
     Unavailable(String),
+    /// 413: over a size limit or a storage quota.
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
 }
@@ -83,6 +90,8 @@ pub struct Hub {
     pub default_tenant: String,
     /// Enrolment prompts on screen.
     pub prompts: enrolment::Prompts,
+    /// Decision prompts on screen.
+    pub decision_prompts: decisions::Prompts,
 }
 
 impl Hub {
@@ -97,6 +106,7 @@ impl Hub {
             tokens,
             default_tenant,
             prompts: Default::default(),
+            decision_prompts: Default::default(),
         })
     }
 

@@ -4,12 +4,15 @@
 //! with REST ones and because agents may reach it from other machines.
 //! The rules and tables are `holdfast_core::hub`; this is HTTP only.
 
+mod attachment_routes;
 mod auth;
+mod decision_routes;
 mod device_routes;
 mod error;
 mod limits;
 mod mls_routes;
 mod openapi;
+mod ops_routes;
 pub mod owner_device;
 mod owner_routes;
 mod ws;
@@ -51,6 +54,8 @@ pub struct HubState {
     pub owner: owner_device::OwnerDevice,
     /// Where agents reach the hub, once bound.
     pub addr: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+    /// Attachment size limit and per-tenant quota (`hub.attachment_*`).
+    pub attachments: holdfast_core::hub::attachments::Limits,
 }
 
 impl HubState {
@@ -60,6 +65,7 @@ impl HubState {
             limits: Arc::new(Limits::default()),
             owner,
             addr: Default::default(),
+            attachments: Default::default(),
         }
     }
 
@@ -100,6 +106,9 @@ fn app(state: AppState) -> Router {
         .merge(owner_routes::routes())
         .merge(device_routes::routes())
         .merge(mls_routes::routes())
+        .merge(attachment_routes::routes())
+        .merge(decision_routes::routes())
+        .merge(ops_routes::routes())
         .routes(utoipa_axum::routes!(ws::upgrade))
         .routes(utoipa_axum::routes!(openapi::serve))
         .split_for_parts();
