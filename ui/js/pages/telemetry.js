@@ -187,11 +187,15 @@ export async function render(ctx) {
     if (k === key) return;
     key = k;
     fill(summaryBody, figures(summary));
-    fill(chartBody, summary.total ? spanChart(summary) : empty('No spans in this window.'),
-      h('p', { class: 'chart-legend muted small' },
-        h('span', { class: 'swatch ok', 'aria-hidden': 'true' }), ' Succeeded ',
-        h('span', { class: 'swatch err', 'aria-hidden': 'true' }), ' Failed'),
-      chartTable(summary));
+    if (summary.total) {
+      fill(chartBody, spanChart(summary),
+        h('p', { class: 'chart-legend muted small' },
+          h('span', { class: 'swatch ok', 'aria-hidden': 'true' }), ' Succeeded ',
+          h('span', { class: 'swatch err', 'aria-hidden': 'true' }), ' Failed'),
+        chartTable(summary));
+    } else {
+      fill(chartBody, empty('No spans in this window.'));
+    }
     fill(namesBody, namesTable(summary));
     fill(recentBody, spansTable(spans));
   }
