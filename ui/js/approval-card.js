@@ -16,6 +16,7 @@ const VERBS = {
   sign: 'wants you to sign something',
   device_enrolment: 'wants to enrol as one of your agents',
   held_message: 'sent a room message a policy held for you',
+  decision: 'asks you to decide',
 };
 
 /** What the app would be allowed to do, for "You allowed X to …". */
@@ -164,6 +165,18 @@ function preview(a) {
         ['Size', `${Number(d.size_bytes || 0).toLocaleString()} bytes`],
         ['Held by', d.policy_name || 'a policy'],
       ]));
+  }
+  if (a.kind === 'decision') {
+    const parts = [h('figcaption', { text: 'Allow approves, Deny denies; defer it on the Decisions page' }),
+      h('p', { class: 'decision-title', text: d.title || '' })];
+    if (d.description) parts.push(h('p', { class: 'decision-description', text: d.description }));
+    if (Array.isArray(d.options) && d.options.length) {
+      parts.push(h('p', { class: 'note', text: `Options: ${d.options.join(' · ')}` }));
+    }
+    if (d.context && Object.keys(d.context).length) {
+      parts.push(h('pre', { class: 'sign-text', text: JSON.stringify(d.context, null, 2) }));
+    }
+    return h('figure', { class: 'preview decision-preview' }, ...parts);
   }
   if (a.kind === 'link' && d.app_agent_pub_key) {
     return h('figure', { class: 'preview' },

@@ -24,16 +24,17 @@ import * as agents from './pages/agents.js';
 import * as apiKeys from './pages/api-keys.js';
 import * as rooms from './pages/rooms.js';
 import * as policies from './pages/policies.js';
+import * as decisions from './pages/decisions.js';
+import * as telemetry from './pages/telemetry.js';
 import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
 import { HUB_TABS } from './hub-tabs.js';
 
 const PAGES = {
-  home, approvals, apps, data, vaults, network, s3, agents, activity, settings, 'api-keys': apiKeys,
+  home, approvals, apps, data, vaults, network, s3, agents, activity, settings, decisions, telemetry,
+  'api-keys': apiKeys, rooms, policies,
 };
-PAGES.rooms = rooms;
-PAGES.policies = policies;
 // Pages of the desktop app's own windows: no navigation around them.
 const BARE = { unlock, popup };
 

@@ -35,6 +35,8 @@ pub enum ApprovalKind {
     DeviceEnrolment,
     /// A policy held a room message for the owner's approval.
     HeldMessage,
+    /// An agent asks the owner to decide something (hub decisions).
+    Decision,
 }
 
 impl ApprovalKind {
@@ -45,6 +47,7 @@ impl ApprovalKind {
             ApprovalKind::Sign => "sign",
             ApprovalKind::DeviceEnrolment => "device_enrolment",
             ApprovalKind::HeldMessage => "held_message",
+            ApprovalKind::Decision => "decision",
         }
     }
 }

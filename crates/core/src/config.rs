@@ -131,12 +131,19 @@ impl Default for IpcConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct HubConfig {
     pub bind: SocketAddr,
+    /// Largest attachment upload, in bytes (default 25 MiB).
+    pub attachment_max_bytes: u64,
+    /// All of one tenant's attachments together, in bytes (default 1 GiB).
+    pub attachment_quota_bytes: u64,
 }
 
 impl Default for HubConfig {
     fn default() -> Self {
+        let limits = crate::hub::attachments::Limits::default();
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 8090)),
+            attachment_max_bytes: limits.max_bytes,
+            attachment_quota_bytes: limits.quota_bytes,
         }
     }
 }

@@ -113,10 +113,14 @@ impl RunningDaemon {
         let hub = holdfast_core::hub::Hub::open(catalog.clone(), events.clone())
             .await
             .context("opening the agent hub")?;
-        let hub = crate::hub::HubState::new(
+        let mut hub = crate::hub::HubState::new(
             hub.clone(),
             crate::hub::owner_device::OwnerDevice::new(hub, identity.clone()),
         );
+        hub.attachments = holdfast_core::hub::attachments::Limits {
+            max_bytes: config.hub.attachment_max_bytes,
+            quota_bytes: config.hub.attachment_quota_bytes,
+        };
         let started_at_ms = now_ms();
         let mesh = Mesh::new(
             Services {
@@ -404,6 +408,10 @@ async fn raise_enrolment_prompts(state: &AppState) {
         .core
         .held
         .raise_all(&state.hub.core, &state.approvals, timeout)
+        .await;
+    let hub = &state.hub.core;
+    hub.decision_prompts
+        .raise_all(hub, &state.approvals, &state.audit, timeout)
         .await;
 }
 

@@ -65,7 +65,12 @@ impl Owner {
     /// its KeyPackages and connect its socket.
     pub async fn enrol(&self, agent: &mut TestAgent) {
         let invite = self.invite().await;
-        let resp = agent.enroll(&invite, Some("python")).await;
+        self.enrol_with(agent, &invite).await;
+    }
+
+    /// [`Owner::enrol`] with a given invite token (e.g. another tenant's).
+    pub async fn enrol_with(&self, agent: &mut TestAgent, invite: &str) {
+        let resp = agent.enroll(invite, Some("python")).await;
         assert_eq!(resp.status(), 201);
         let approval = self.d.next_approval(&self.token, "device_enrolment").await;
         assert_eq!(approval["details"]["fingerprint"], agent.fingerprint());

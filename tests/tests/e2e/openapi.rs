@@ -197,6 +197,18 @@ const HUB_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/a2a/channels"),
     ("get", "/api/v1/hub/identities"),
     ("post", "/api/v1/telemetry/ingest"),
+    ("post", "/api/v1/attachments/upload"),
+    ("get", "/api/v1/attachments/{blob_id}"),
+    ("post", "/api/v1/push/register"),
+    ("post", "/api/v1/push/test"),
+    ("get", "/api/v1/telemetry/{hub_id}"),
+    ("get", "/api/v1/telemetry/{hub_id}/summary"),
+    ("get", "/api/v1/dashboard/activity"),
+    ("get", "/api/v1/audit/events"),
+    ("post", "/api/v1/decisions"),
+    ("get", "/api/v1/decisions"),
+    ("get", "/api/v1/decisions/{id}"),
+    ("post", "/api/v1/decisions/{id}/resolve"),
 ];
 
 async fn document(d: &TestDaemon) -> Value {

@@ -8,7 +8,9 @@
 //! HTTP lives in the daemon (`hub/`); this module owns the rules and tables.
 
 pub mod apikeys;
+pub mod attachments;
 pub mod conversations;
+pub mod decisions;
 pub mod devices;
 pub mod enrolment;
 pub mod groups;
@@ -20,7 +22,9 @@ pub mod mls;
 pub mod policies;
 pub mod rooms;
 
+pub mod activity;
 pub mod proof;
+pub mod push;
 pub mod queue;
 pub mod telemetry;
 pub mod tenants;
@@ -51,6 +55,9 @@ pub enum HubError {
     Conflict(String),
     #[error("{0}")]
     Unavailable(String),
+    /// 413: over a size limit or a storage quota.
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
 }
@@ -90,6 +97,8 @@ pub struct Hub {
     pub prompts: enrolment::Prompts,
     /// Held-message prompts on screen.
     pub held: held::Prompts,
+    /// Decision prompts on screen.
+    pub decision_prompts: decisions::Prompts,
 }
 
 impl Hub {
@@ -105,6 +114,7 @@ impl Hub {
             default_tenant,
             prompts: Default::default(),
             held: Default::default(),
+            decision_prompts: Default::default(),
         })
     }
 

@@ -157,11 +157,13 @@ impl Vaults {
         let referenced: HashSet<BlockId> = self
             .catalog
             .read(|c| {
-                // Blocks held for replica vaults (no key here) and the parts of S3
-                // multipart uploads in progress count as referenced too.
+                // Blocks held for replica vaults (no key here), the parts of S3
+                // multipart uploads in progress and hub attachments count as
+                // referenced too.
                 let mut s = c.prepare(
                     "SELECT blocks FROM versions UNION ALL SELECT blocks FROM replica_manifests
-                     UNION ALL SELECT blocks FROM s3_parts",
+                     UNION ALL SELECT blocks FROM s3_parts
+                     UNION ALL SELECT blocks FROM hub_attachments",
                 )?;
                 let mut set = HashSet::new();
                 for blob in s.query_map([], |r| r.get::<_, Vec<u8>>(0))? {

@@ -12,6 +12,7 @@ mod moves;
 pub mod paths;
 mod purge;
 mod quota;
+mod raw;
 pub mod remote;
 mod stats;
 

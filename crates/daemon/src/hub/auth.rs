@@ -131,6 +131,8 @@ pub fn same_device(auth: &DeviceAuth, named: Option<&str>) -> Result<(), HubApiE
 /// (`GET /rooms`, `/a2a/channels`, `/hub/identities`, attachments…). A
 /// bearer that is the owner's acts in its tenant; any other credential must
 /// be an ACTIVE device's JWT or API key.
+// One per request, moved not copied: boxing the device would only add an
+// allocation.
 #[allow(clippy::large_enum_variant)]
 pub enum Caller {
     Owner { tenant: String },

@@ -74,6 +74,7 @@ impl From<HubError> for HubApiError {
             HubError::NotFound(m) => Self::not_found(m),
             HubError::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
             HubError::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, m),
+            HubError::TooLarge(m) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, m),
             HubError::Catalog(c) => Self::internal(c),
         }
     }

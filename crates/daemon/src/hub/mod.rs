@@ -4,13 +4,16 @@
 //! with REST ones and because agents may reach it from other machines.
 //! The rules and tables are `holdfast_core::hub`; this is HTTP only.
 
+mod attachment_routes;
 mod auth;
+mod decision_routes;
 mod device_routes;
 mod error;
 mod key_routes;
 mod limits;
 mod mls_routes;
 mod openapi;
+mod ops_routes;
 pub mod owner_device;
 mod owner_routes;
 mod policy_routes;
@@ -56,6 +59,8 @@ pub struct HubState {
     pub owner: owner_device::OwnerDevice,
     /// Where agents reach the hub, once bound.
     pub addr: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+    /// Attachment size limit and per-tenant quota (`hub.attachment_*`).
+    pub attachments: holdfast_core::hub::attachments::Limits,
 }
 
 impl HubState {
@@ -65,6 +70,7 @@ impl HubState {
             limits: Arc::new(Limits::default()),
             owner,
             addr: Default::default(),
+            attachments: Default::default(),
         }
     }
 
@@ -109,6 +115,9 @@ fn app(state: AppState) -> Router {
         .merge(topic_routes::routes())
         .merge(room_routes::routes())
         .merge(policy_routes::routes())
+        .merge(attachment_routes::routes())
+        .merge(decision_routes::routes())
+        .merge(ops_routes::routes())
         .routes(utoipa_axum::routes!(ws::upgrade))
         .routes(utoipa_axum::routes!(openapi::serve))
         .split_for_parts();

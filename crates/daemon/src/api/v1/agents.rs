@@ -26,6 +26,7 @@ impl From<HubError> for ApiError {
             HubError::NotFound(m) => ApiError::not_found(m),
             HubError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
             HubError::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, m),
+            HubError::TooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, m),
             HubError::Catalog(c) => ApiError::internal(c),
         }
     }
