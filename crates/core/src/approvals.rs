@@ -33,6 +33,8 @@ pub enum ApprovalKind {
     Sign,
     /// An agent device enrolled on the hub and waits for the owner.
     DeviceEnrolment,
+    /// An A2A channel between hub identities waits for the owner.
+    A2aChannel,
 }
 
 impl ApprovalKind {
@@ -42,6 +44,7 @@ impl ApprovalKind {
             ApprovalKind::Auth => "auth",
             ApprovalKind::Sign => "sign",
             ApprovalKind::DeviceEnrolment => "device_enrolment",
+            ApprovalKind::A2aChannel => "a2a_channel",
         }
     }
 }

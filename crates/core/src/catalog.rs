@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_profile_contacts.sql"),
     include_str!("../migrations/0012_s3.sql"),
     include_str!("../migrations/0013_hub.sql"),
+    include_str!("../migrations/0016_hub_a2a.sql"),
 ];
 
 /// How many read connections to keep open at most.

@@ -7,10 +7,13 @@
 //!
 //! HTTP lives in the daemon (`hub/`); this module owns the rules and tables.
 
+pub mod a2a;
 pub mod conversations;
 pub mod devices;
 pub mod enrolment;
+pub mod federation;
 pub mod groups;
+pub mod identities;
 pub mod invites;
 pub mod keypackages;
 pub mod live;
@@ -83,6 +86,8 @@ pub struct Hub {
     pub default_tenant: String,
     /// Enrolment prompts on screen.
     pub prompts: enrolment::Prompts,
+    /// A2A channel prompts on screen.
+    pub a2a_prompts: a2a::Prompts,
 }
 
 impl Hub {
@@ -97,6 +102,7 @@ impl Hub {
             tokens,
             default_tenant,
             prompts: Default::default(),
+            a2a_prompts: Default::default(),
         })
     }
 

@@ -108,6 +108,8 @@ pub fn same_device(auth: &DeviceAuth, named: Option<&str>) -> Result<(), HubApiE
 /// (`GET /rooms`, `/a2a/channels`, `/hub/identities`, attachments…). A
 /// bearer that is the owner's acts in its tenant; any other bearer must be
 /// an ACTIVE device's JWT.
+// One per request, moved once: boxing the device would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Caller {
     Owner { tenant: String },
     Device(Device),

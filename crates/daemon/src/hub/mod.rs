@@ -4,9 +4,12 @@
 //! with REST ones and because agents may reach it from other machines.
 //! The rules and tables are `holdfast_core::hub`; this is HTTP only.
 
+mod a2a_routes;
 mod auth;
 mod device_routes;
 mod error;
+pub mod federation_routes;
+mod identity_routes;
 mod limits;
 mod mls_routes;
 mod openapi;
@@ -100,6 +103,9 @@ fn app(state: AppState) -> Router {
         .merge(owner_routes::routes())
         .merge(device_routes::routes())
         .merge(mls_routes::routes())
+        .merge(identity_routes::routes())
+        .merge(a2a_routes::routes())
+        .merge(federation_routes::routes())
         .routes(utoipa_axum::routes!(ws::upgrade))
         .routes(utoipa_axum::routes!(openapi::serve))
         .split_for_parts();

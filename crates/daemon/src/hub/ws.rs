@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use holdfast_core::hub::devices::{self, Device};
 use holdfast_core::hub::groups::{self, Application, CommitOutcome};
 use holdfast_core::hub::live::Outbound;
-use holdfast_core::hub::{parse_id, queue};
+use holdfast_core::hub::{a2a, parse_id, queue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::time::{Instant, interval};
@@ -208,12 +208,17 @@ pub async fn on_frame(state: &AppState, device: &Device, v: Value) -> Option<Vec
             if let Err(_wait) = state.hub.limits.messages.check(&device.id) {
                 return Some(vec![error_frame("Rate limit exceeded")]);
             }
-            if event != "message_mls" {
-                return Some(vec![error_frame(if event == "room_message_mls" {
-                    "Room not found"
-                } else {
-                    "Channel not found"
-                })]);
+            if event == "room_message_mls" {
+                return Some(vec![error_frame("Room not found")]);
+            }
+            if event == "a2a_message_mls" {
+                let channel = str_field(&data, "a2a_channel_id").and_then(|c| parse_id(&c));
+                let Some(channel) = channel else {
+                    return Some(vec![error_frame("Channel not found")]);
+                };
+                if let Err(e) = a2a::check_sender(&hub.catalog, &channel, &device.id).await {
+                    return Some(vec![error_frame(e.to_string())]);
+                }
             }
             let Some(group) = str_field(&data, "group_id").and_then(|g| parse_id(&g)) else {
                 return Some(vec![error_frame("group_id is required")]);
@@ -326,10 +331,14 @@ pub async fn on_frame(state: &AppState, device: &Device, v: Value) -> Option<Vec
 /// The device of a hub identity (its `hub_id`, or a device id).
 async fn resolve_hub_id(state: &AppState, hub_id: &str) -> Option<String> {
     let id = parse_id(hub_id)?;
-    devices::by_hub_id(&state.hub.core.catalog, &id)
-        .await
-        .ok()
-        .flatten()
+    match devices::by_hub_id(&state.hub.core.catalog, &id).await {
+        Ok(Some(d)) => Some(d),
+        // A remote A2A participant (federation).
+        _ => a2a::device_of_hub_id(&state.hub.core.catalog, &id)
+            .await
+            .ok()
+            .flatten(),
+    }
 }
 
 /// The owner's socket: hub events (presence, devices, agent messages) as
