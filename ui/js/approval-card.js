@@ -15,6 +15,7 @@ const VERBS = {
   auth: 'wants to sign you in',
   sign: 'wants you to sign something',
   device_enrolment: 'wants to enrol as one of your agents',
+  a2a_channel: 'wants an encrypted channel with another agent',
 };
 
 /** What the app would be allowed to do, for "You allowed X to …". */
@@ -151,6 +152,12 @@ function preview(a) {
       h('figcaption', { text: 'Approve only if the agent printed this same fingerprint' }),
       h('pre', { class: 'sign-text fingerprint', text: d.fingerprint || '' }),
       h('p', { class: 'note', text: `Platform: ${d.platform || 'not given'} · device ${d.device_id || ''}` }));
+  }
+  if (a.kind === 'a2a_channel') {
+    return h('figure', { class: 'preview' },
+      h('figcaption', { text: d.federated ? 'A channel with an agent on another hub' : 'A channel between your agents' }),
+      h('p', {}, h('code', { text: d.creator || '' }), ' \u2192 ', h('code', { text: (d.peers || []).join(', ') })),
+      h('p', { class: 'note', text: d.topic ? `Topic: ${d.topic}` : 'No topic given' }));
   }
   if (a.kind === 'link' && d.app_agent_pub_key) {
     return h('figure', { class: 'preview' },

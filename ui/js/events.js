@@ -12,7 +12,7 @@ const TYPES = [
   'file_added', 'file_updated', 'file_deleted', 'file_conflict',
   'vault_created', 'vault_changed', 'vault_deleted', 'lagged', 'message',
   'peer_connected', 'peer_disconnected', 'network_changed', 'replication_progress', 'profile_changed',
-  'agent_message', 'agent_presence', 'agent_device',
+  'agent_message', 'agent_presence', 'agent_device', 'a2a_channel', 'hub_federation',
 ];
 const KEEP = 100;
 

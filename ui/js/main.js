@@ -21,12 +21,16 @@ import * as activity from './pages/activity.js';
 import * as network from './pages/network.js';
 import * as s3 from './pages/s3.js';
 import * as agents from './pages/agents.js';
+import * as identities from './pages/identities.js';
+import * as a2a from './pages/a2a.js';
 import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
 import { HUB_TABS } from './hub-tabs.js';
 
 const PAGES = { home, approvals, apps, data, vaults, network, s3, agents, activity, settings };
+PAGES.identities = identities;
+PAGES.a2a = a2a;
 // Pages of the desktop app's own windows: no navigation around them.
 const BARE = { unlock, popup };
 

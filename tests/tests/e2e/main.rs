@@ -44,6 +44,7 @@ mod ui;
 mod ui_agents;
 mod ui_conflicts;
 mod ui_files;
+mod ui_identities;
 mod ui_mesh;
 mod ui_network;
 mod ui_pages;

@@ -673,20 +673,24 @@ pub async fn key_package_for_peer(
 
 /// The agreement a remote participant's device is reached under, if
 /// accepted: (peer_url, agreement id, send secret).
+/// `asking` must share that channel (a local, active participant).
 pub async fn route_to_device(
     catalog: &Catalog,
+    asking: &str,
     device: &str,
 ) -> HubResult<Option<(String, String, String)>> {
-    let d = device.to_owned();
+    let (d, me) = (device.to_owned(), asking.to_owned());
     Ok(catalog
         .read(move |conn| {
             conn.query_row(
                 "SELECT a.peer_url, a.id, a.send_secret FROM hub_a2a_participants p
                  JOIN hub_a2a_channels c ON c.id = p.channel_id
                  JOIN hub_federation_agreements a ON a.id = c.agreement_id
+                 JOIN hub_a2a_participants me ON me.channel_id = c.id AND me.device_id = ?2
+                     AND me.remote = 0 AND me.status = 'active'
                  WHERE p.device_id = ?1 AND p.remote = 1 AND a.status = 'accepted'
                    AND a.send_secret IS NOT NULL LIMIT 1",
-                [d],
+                params![d, me],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()

@@ -408,8 +408,8 @@ async fn peer_key_package(
 
 /// A KeyPackage of a remote participant, claimed on its hub (for the
 /// batch endpoint).
-pub async fn remote_key_package(state: &AppState, device: &str) -> Option<Vec<u8>> {
-    let (url, id, secret) = federation::route_to_device(&state.hub.core.catalog, device)
+pub async fn remote_key_package(state: &AppState, asking: &str, device: &str) -> Option<Vec<u8>> {
+    let (url, id, secret) = federation::route_to_device(&state.hub.core.catalog, asking, device)
         .await
         .ok()
         .flatten()?;

@@ -129,7 +129,9 @@ async fn batch(
             continue;
         }
         // A remote A2A participant's package comes from its hub.
-        if let Some(kp) = super::federation_routes::remote_key_package(&state, id).await {
+        if let Some(kp) =
+            super::federation_routes::remote_key_package(&state, &auth.device.id, id).await
+        {
             out.insert(names[pos].clone(), hex::encode(kp).into());
         }
     }
