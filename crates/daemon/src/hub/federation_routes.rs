@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use holdfast_core::hub::a2a::{self, Party};
 use holdfast_core::hub::federation::{self, Acceptance, Agreement, OfferedChannel, Relayed};
@@ -25,6 +25,7 @@ use super::HubJson;
 use super::auth::Owner;
 use super::error::{HubApiError, HubApiResult};
 use super::identity_routes::host;
+use super::limits::Limiter;
 use crate::http::bearer;
 use crate::state::AppState;
 
@@ -194,11 +195,19 @@ struct Offer {
 /// tenant, pending until this hub's owner accepts).
 #[utoipa::path(post, path = "/api/v1/federation/offers", tag = "federation", request_body = Offer,
     responses((status = 201, description = "{agreement_id, status}"),
-        (status = 400, description = "Bad fields"), (status = 409, description = "Agreement exists")))]
+        (status = 400, description = "Bad fields"), (status = 409, description = "Agreement exists"),
+        (status = 429, description = "Over 5 offers per IP in 10 minutes")))]
 async fn offer(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     HubJson(body): HubJson<Offer>,
 ) -> HubApiResult<(StatusCode, Json<Value>)> {
+    // Anyone who reaches the hub may offer: 5 per IP per 10 minutes.
+    static LIMIT: OnceLock<Limiter> = OnceLock::new();
+    LIMIT
+        .get_or_init(|| Limiter::new(5, Duration::from_secs(600)))
+        .check(&peer.ip().to_string())
+        .map_err(HubApiError::rate_limited)?;
     let id = parse_id(&body.agreement_id)
         .ok_or_else(|| HubApiError::bad_request("agreement_id must be a UUID"))?;
     if body.secret.len() < 32 || body.secret.len() > 256 || body.hub_url.len() > 300 {

@@ -5,7 +5,11 @@
 //! fields only.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use holdfast_core::hub::identities::{self, Identity, NewIdentity};
 use holdfast_core::hub::{devices, keypackages, parse_id};
@@ -18,6 +22,7 @@ use utoipa_axum::routes;
 use super::HubJson;
 use super::auth::Caller;
 use super::error::{HubApiError, HubApiResult};
+use super::limits::Limiter;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -208,6 +213,15 @@ async fn certify(
     ))
 }
 
+/// The public routes (resolve, search): 60 per IP per minute.
+fn public_limit(peer: &SocketAddr) -> HubApiResult<()> {
+    static LIMIT: OnceLock<Limiter> = OnceLock::new();
+    LIMIT
+        .get_or_init(|| Limiter::new(60, Duration::from_secs(60)))
+        .check(&peer.ip().to_string())
+        .map_err(HubApiError::rate_limited)
+}
+
 /// The local identity an address names, if it is on this hub.
 pub async fn local_identity(state: &AppState, address: &str) -> HubApiResult<Option<Identity>> {
     let Some(a) = identities::parse_address(address) else {
@@ -231,11 +245,14 @@ pub async fn local_identity(state: &AppState, address: &str) -> HubApiResult<Opt
 #[utoipa::path(get, path = "/api/v1/hub/resolve/{address}", tag = "hub",
     params(("address" = String, Path, description = "name@host, name or did:hub:name")),
     responses((status = 200, description = "{hub_address, did, did_document, ...public fields}"),
-        (status = 404, description = "Identity not found")))]
+        (status = 404, description = "Identity not found"),
+        (status = 429, description = "Over 60 per IP per minute")))]
 async fn resolve(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(address): Path<String>,
 ) -> HubApiResult<Json<Value>> {
+    public_limit(&peer)?;
     let not_found = || HubApiError::not_found("Identity not found");
     let i = local_identity(&state, &address)
         .await?
@@ -261,11 +278,14 @@ struct SearchQuery {
 /// Public: search identities by name or display name (public fields only).
 #[utoipa::path(get, path = "/api/v1/hub/search", tag = "hub", params(SearchQuery),
     responses((status = 200, description = "Array of public identities"),
-        (status = 400, description = "q missing or too long")))]
+        (status = 400, description = "q missing or too long"),
+        (status = 429, description = "Over 60 per IP per minute")))]
 async fn search(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<SearchQuery>,
 ) -> HubApiResult<Json<Value>> {
+    public_limit(&peer)?;
     let query = q.q.unwrap_or_default();
     let query = query.trim();
     if query.is_empty() || query.chars().count() > 64 {
