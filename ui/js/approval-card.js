@@ -17,6 +17,7 @@ const VERBS = {
   device_enrolment: 'wants to enrol as one of your agents',
   held_message: 'sent a room message a policy held for you',
   decision: 'asks you to decide',
+  a2a_channel: 'wants an encrypted channel with another agent',
 };
 
 /** What the app would be allowed to do, for "You allowed X to …". */
@@ -177,6 +178,12 @@ function preview(a) {
       parts.push(h('pre', { class: 'sign-text', text: JSON.stringify(d.context, null, 2) }));
     }
     return h('figure', { class: 'preview decision-preview' }, ...parts);
+  }
+  if (a.kind === 'a2a_channel') {
+    return h('figure', { class: 'preview' },
+      h('figcaption', { text: d.federated ? 'A channel with an agent on another hub' : 'A channel between your agents' }),
+      h('p', {}, h('code', { text: d.creator || '' }), ' \u2192 ', h('code', { text: (d.peers || []).join(', ') })),
+      h('p', { class: 'note', text: d.topic ? `Topic: ${d.topic}` : 'No topic given' }));
   }
   if (a.kind === 'link' && d.app_agent_pub_key) {
     return h('figure', { class: 'preview' },

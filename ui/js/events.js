@@ -14,6 +14,7 @@ const TYPES = [
   'peer_connected', 'peer_disconnected', 'network_changed', 'replication_progress', 'profile_changed',
   'agent_message', 'agent_presence', 'agent_device',
   'agent_room', 'agent_room_text', 'agent_room_activity', 'agent_held_message', 'agent_policy_notify',
+  'a2a_channel', 'hub_federation',
 ];
 const KEEP = 100;
 

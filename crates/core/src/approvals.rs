@@ -37,6 +37,8 @@ pub enum ApprovalKind {
     HeldMessage,
     /// An agent asks the owner to decide something (hub decisions).
     Decision,
+    /// An A2A channel between hub identities waits for the owner.
+    A2aChannel,
 }
 
 impl ApprovalKind {
@@ -48,6 +50,7 @@ impl ApprovalKind {
             ApprovalKind::DeviceEnrolment => "device_enrolment",
             ApprovalKind::HeldMessage => "held_message",
             ApprovalKind::Decision => "decision",
+            ApprovalKind::A2aChannel => "a2a_channel",
         }
     }
 }

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0014_hub_keys_topics.sql"),
     include_str!("../migrations/0015_hub_rooms.sql"),
     include_str!("../migrations/0017_hub_ops.sql"),
+    include_str!("../migrations/0016_hub_a2a.sql"),
 ];
 
 /// How many read connections to keep open at most.

@@ -205,6 +205,10 @@ impl RunningDaemon {
         }
         background.spawn(deny_approvals_on_lock(state.clone(), cancel.clone()));
         background.spawn(collect_garbage_periodically(state.clone(), cancel.clone()));
+        background.spawn(crate::hub::federation_routes::forwarder(
+            state.clone(),
+            cancel.clone(),
+        ));
         state
             .folders
             .start()

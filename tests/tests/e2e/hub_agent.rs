@@ -809,6 +809,53 @@ impl TestAgent {
         }
     }
 
+    /// Claim one KeyPackage of `device` through the batch endpoint (§5.3).
+    pub async fn claim_key_package(&self, device: &str) -> Option<Vec<u8>> {
+        let (status, v) = self
+            .get(&format!(
+                "/api/v1/mls/key-packages/batch?device_ids={device}"
+            ))
+            .await;
+        if status != 200 {
+            return None;
+        }
+        hex::decode(v[device].as_str()?).ok()
+    }
+
+    /// Found an A2A channel's group (after `init`) with `peer` added from
+    /// its KeyPackage: the epoch-1 commit naming the peer, then one Welcome
+    /// addressed by hub id only, as A2A creators do (§7.3, §7.4, §8.2).
+    pub fn found_a2a(
+        &mut self,
+        channel: &str,
+        group: &str,
+        kp: &[u8],
+        peer_device: &str,
+        peer_hub_id: &str,
+    ) {
+        let f = self
+            .mls()
+            .found_group(group, &[kp.to_vec()])
+            .expect("found the A2A group");
+        self.conversations
+            .insert(group.to_owned(), channel.to_owned());
+        self.send_frame(json!({"event": "mls_commit", "data": {
+            "group_id": group, "epoch": f.epoch, "payload": hex::encode(&f.commit),
+            "member_device_ids": [peer_device], "a2a_channel_id": channel,
+        }}));
+        self.send_frame(json!({"event": "mls_welcome", "data": {
+            "group_id": group, "payload": hex::encode(&f.welcome),
+            "target_hub_id": peer_hub_id, "a2a_channel_id": channel,
+        }}));
+    }
+
+    /// Encrypt `text` into an A2A channel's group as `a2a_message_mls`.
+    pub fn send_a2a(&self, group: &str, channel: &str, text: &str) {
+        let mut envelope = self.text_envelope(group, channel, text);
+        envelope["a2a_channel_id"] = channel.into();
+        self.send_frame(json!({"event": "a2a_message_mls", "data": envelope}));
+    }
+
     /// Send `mls_sync` for a group (top-level fields, no `data`, §4.3).
     pub fn send_sync(&self, group_id: &str, last_epoch: Option<u64>) {
         self.send_frame(

@@ -39,7 +39,7 @@ struct GroupRow {
 fn load(conn: &Connection, group: &str) -> rusqlite::Result<Option<GroupRow>> {
     conn.query_row(
         "SELECT tenant_id, current_epoch, last_commit_digest, conversation_id, conversation_group_id,
-                room_id FROM hub_groups WHERE id = ?1",
+                room_id, a2a_channel_id FROM hub_groups WHERE id = ?1",
         [group],
         |r| {
             Ok(GroupRow {
@@ -50,6 +50,7 @@ fn load(conn: &Connection, group: &str) -> rusqlite::Result<Option<GroupRow>> {
                     conversation_id: r.get(3)?,
                     conversation_group_id: r.get(4)?,
                     room_id: r.get(5)?,
+                    a2a_channel_id: r.get(6)?,
                     ..Linkage::default()
                 },
             })
@@ -174,6 +175,7 @@ pub async fn application(hub: &Hub, sender: &str, m: Application) -> HubResult<(
                 Ok(v) => v,
                 Err(e) => return Ok(Err(e)),
             };
+            let from_hub_address = super::federation::sender_address(&tx, &g.linkage, &sender)?;
             let mut rows = Vec::new();
             for d in members.iter().filter(|d| **d != sender) {
                 let mut row = Row::new(d, "application", &sender, &m.group_id, &m.payload, &mid);
@@ -183,6 +185,7 @@ pub async fn application(hub: &Hub, sender: &str, m: Application) -> HubResult<(
                 row.linkage = Linkage {
                     topic_id: m.topic_id.clone(),
                     parent_span_id: m.parent_span_id.clone(),
+                    from_hub_address: from_hub_address.clone(),
                     ..g.linkage.clone()
                 };
                 row.created_at = rfc3339(created_ms);
@@ -215,7 +218,11 @@ pub async fn application(hub: &Hub, sender: &str, m: Application) -> HubResult<(
             Ok(Ok(rows))
         })
         .await??;
-    announce(hub, "message_mls", &rows);
+    let event = match rows.first() {
+        Some((r, _)) if r.linkage.a2a_channel_id.is_some() => "a2a_message_mls",
+        _ => "message_mls",
+    };
+    announce(hub, event, &rows);
     Ok((message_id, created_ms))
 }
 
@@ -290,7 +297,8 @@ pub async fn commit(
                     params![d, g.tenant_id],
                     |r| r.get(0),
                 )?;
-                if same_tenant {
+                let participant = super::federation::channel_participant(&tx, &g.linkage, d)?;
+                if same_tenant || participant {
                     tx.execute(
                         "INSERT OR IGNORE INTO hub_group_members (group_id, device_id) VALUES (?1, ?2)",
                         params![group, d],

@@ -7,14 +7,17 @@
 //!
 //! HTTP lives in the daemon (`hub/`); this module owns the rules and tables.
 
+pub mod a2a;
 pub mod apikeys;
 pub mod attachments;
 pub mod conversations;
 pub mod decisions;
 pub mod devices;
 pub mod enrolment;
+pub mod federation;
 pub mod groups;
 pub mod held;
+pub mod identities;
 pub mod invites;
 pub mod keypackages;
 pub mod live;
@@ -99,6 +102,8 @@ pub struct Hub {
     pub held: held::Prompts,
     /// Decision prompts on screen.
     pub decision_prompts: decisions::Prompts,
+    /// A2A channel prompts on screen.
+    pub a2a_prompts: a2a::Prompts,
 }
 
 impl Hub {
@@ -115,6 +120,7 @@ impl Hub {
             prompts: Default::default(),
             held: Default::default(),
             decision_prompts: Default::default(),
+            a2a_prompts: Default::default(),
         })
     }
 

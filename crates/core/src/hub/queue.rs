@@ -26,6 +26,9 @@ pub struct Linkage {
     pub topic_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_span_id: Option<String>,
+    /// The sender's hub address, on A2A traffic (§8.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_hub_address: Option<String>,
 }
 
 /// One queued artefact for one device.

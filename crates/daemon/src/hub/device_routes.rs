@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::HubJson;
-use super::auth::{Caller, DeviceAuth, same_device};
+use super::auth::{DeviceAuth, same_device};
 use super::error::{HubApiError, HubApiResult};
 use super::owner_routes::{History, Webhook};
 use crate::http::bearer;
@@ -31,8 +31,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(self_webhook))
         .routes(routes!(device_messages))
         .routes(routes!(device_pending))
-        .routes(routes!(a2a_channels))
-        .routes(routes!(hub_identities))
         .routes(routes!(telemetry_ingest))
 }
 
@@ -289,53 +287,6 @@ async fn device_pending(
     Ok(Json(
         json!({"device_id": auth.device.id, "pending": n, "count": n}),
     ))
-}
-
-/// A2A channels of the caller (none exist until A2A is built).
-#[utoipa::path(get, path = "/api/v1/a2a/channels", tag = "a2a", security(("owner" = []), ("device" = [])),
-    responses((status = 200, description = "Array of channels"), (status = 401, description = "Not authenticated")))]
-async fn a2a_channels(_caller: Caller) -> HubApiResult<Json<Value>> {
-    Ok(Json(json!([])))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct IdentityQuery {
-    /// `1`: the caller's peers under the same owner instead of itself.
-    same_operator: Option<String>,
-}
-
-/// The calling device's hub identity (§8.3), or with `same_operator=1` its
-/// peers: the other agents of its tenant.
-#[utoipa::path(get, path = "/api/v1/hub/identities", tag = "hub", security(("device" = [])),
-    params(IdentityQuery),
-    responses((status = 200, description = "Array of identities"), (status = 401, description = "Not a device")))]
-async fn hub_identities(
-    State(state): State<AppState>,
-    auth: DeviceAuth,
-    Query(q): Query<IdentityQuery>,
-) -> HubApiResult<Json<Value>> {
-    let d = &auth.device;
-    if q.same_operator.as_deref() == Some("1") {
-        let mut peers = Vec::new();
-        for p in devices::list(&state.hub.core.catalog, &d.tenant_id).await? {
-            if p.id == d.id || p.device_type != "agent" || p.status != devices::ACTIVE {
-                continue;
-            }
-            let has_kp = holdfast_core::hub::keypackages::count(&state.hub.core.catalog, &p.id, 0)
-                .await?
-                > 0;
-            peers.push(json!({
-                "hub_address": format!("did:hub:{}", p.hub_id), "display_name": p.name,
-                "framework": p.platform, "has_keypackage": has_kp,
-            }));
-        }
-        return Ok(Json(Value::Array(peers)));
-    }
-    Ok(Json(json!([{
-        "device_id": d.id, "hub_id": d.hub_id, "hub_address": format!("did:hub:{}", d.hub_id),
-        "display_name": d.name, "peer_reach_enabled": false,
-    }])))
 }
 
 #[derive(Deserialize, ToSchema)]

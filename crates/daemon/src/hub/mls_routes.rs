@@ -129,6 +129,17 @@ async fn batch(
     )
     .await?;
     let mut out = Map::new();
+    for (pos, id) in wanted.iter().enumerate() {
+        if claimed.iter().any(|(c, _)| c == id) {
+            continue;
+        }
+        // A remote A2A participant's package comes from its hub.
+        if let Some(kp) =
+            super::federation_routes::remote_key_package(&state, &auth.device.id, id).await
+        {
+            out.insert(names[pos].clone(), hex::encode(kp).into());
+        }
+    }
     for (id, kp) in claimed {
         // Keyed by the exact requested strings.
         if let Some(pos) = wanted.iter().position(|w| *w == id) {

@@ -4,11 +4,14 @@
 //! with REST ones and because agents may reach it from other machines.
 //! The rules and tables are `holdfast_core::hub`; this is HTTP only.
 
+mod a2a_routes;
 mod attachment_routes;
 mod auth;
 mod decision_routes;
 mod device_routes;
 mod error;
+pub mod federation_routes;
+mod identity_routes;
 mod key_routes;
 mod limits;
 mod mls_routes;
@@ -118,6 +121,9 @@ fn app(state: AppState) -> Router {
         .merge(attachment_routes::routes())
         .merge(decision_routes::routes())
         .merge(ops_routes::routes())
+        .merge(identity_routes::routes())
+        .merge(a2a_routes::routes())
+        .merge(federation_routes::routes())
         .routes(utoipa_axum::routes!(ws::upgrade))
         .routes(utoipa_axum::routes!(openapi::serve))
         .split_for_parts();

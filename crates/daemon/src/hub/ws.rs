@@ -14,7 +14,7 @@ use holdfast_core::hub::devices::{self, Device};
 use holdfast_core::hub::groups::{self, Application, CommitOutcome};
 use holdfast_core::hub::live::Outbound;
 use holdfast_core::hub::rooms::{self, RoomMessage};
-use holdfast_core::hub::{parse_id, queue};
+use holdfast_core::hub::{a2a, parse_id, queue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::time::{Instant, interval};
@@ -212,7 +212,13 @@ pub async fn on_frame(state: &AppState, device: &Device, v: Value) -> Option<Vec
                 return Some(vec![error_frame("Rate limit exceeded")]);
             }
             if event == "a2a_message_mls" {
-                return Some(vec![error_frame("Channel not found")]);
+                let channel = str_field(&data, "a2a_channel_id").and_then(|c| parse_id(&c));
+                let Some(channel) = channel else {
+                    return Some(vec![error_frame("Channel not found")]);
+                };
+                if let Err(e) = a2a::check_sender(&hub.catalog, &channel, &device.id).await {
+                    return Some(vec![error_frame(e.to_string())]);
+                }
             }
             let Some(group) = str_field(&data, "group_id").and_then(|g| parse_id(&g)) else {
                 return Some(vec![error_frame("group_id is required")]);
@@ -388,10 +394,14 @@ async fn room_frame(
 /// The device of a hub identity (its `hub_id`, or a device id).
 async fn resolve_hub_id(state: &AppState, hub_id: &str) -> Option<String> {
     let id = parse_id(hub_id)?;
-    devices::by_hub_id(&state.hub.core.catalog, &id)
-        .await
-        .ok()
-        .flatten()
+    match devices::by_hub_id(&state.hub.core.catalog, &id).await {
+        Ok(Some(d)) => Some(d),
+        // A remote A2A participant (federation).
+        _ => a2a::device_of_hub_id(&state.hub.core.catalog, &id)
+            .await
+            .ok()
+            .flatten(),
+    }
 }
 
 /// The owner's socket: hub events (presence, devices, agent messages) as
