@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_profile_contacts.sql"),
     include_str!("../migrations/0012_s3.sql"),
     include_str!("../migrations/0013_hub.sql"),
+    include_str!("../migrations/0018_hub_teams.sql"),
 ];
 
 /// How many read connections to keep open at most.

@@ -14,13 +14,18 @@ pub mod groups;
 pub mod invites;
 pub mod keypackages;
 pub mod live;
+pub mod marketplace;
 pub mod mls;
 
 pub mod proof;
 pub mod queue;
+pub mod scan_rules;
+pub mod settings;
 pub mod telemetry;
 pub mod tenants;
 pub mod tokens;
+pub mod trust;
+pub mod workspaces;
 
 use std::sync::Arc;
 

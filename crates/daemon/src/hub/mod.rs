@@ -8,10 +8,14 @@ mod auth;
 mod device_routes;
 mod error;
 mod limits;
+mod marketplace_routes;
 mod mls_routes;
 mod openapi;
 pub mod owner_device;
 mod owner_routes;
+mod settings_routes;
+mod team_routes;
+mod trust_routes;
 mod ws;
 
 use std::sync::Arc;
@@ -100,6 +104,10 @@ fn app(state: AppState) -> Router {
         .merge(owner_routes::routes())
         .merge(device_routes::routes())
         .merge(mls_routes::routes())
+        .merge(team_routes::routes())
+        .merge(trust_routes::routes())
+        .merge(marketplace_routes::routes())
+        .merge(settings_routes::routes())
         .routes(utoipa_axum::routes!(ws::upgrade))
         .routes(utoipa_axum::routes!(openapi::serve))
         .split_for_parts();
