@@ -15,6 +15,7 @@ mod events;
 mod folders;
 mod hub;
 mod hub_agent;
+mod hub_teams;
 mod identity;
 mod ipc;
 mod ipc_backup;

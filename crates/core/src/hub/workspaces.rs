@@ -191,7 +191,7 @@ pub async fn create(
 fn members(c: &Connection, workspace: &str) -> rusqlite::Result<Vec<Member>> {
     let mut st = c.prepare(
         "SELECT member_id, role, added_ms FROM hub_workspace_members WHERE workspace_id = ?1
-         ORDER BY added_ms, member_id",
+         ORDER BY member_id <> 'owner', added_ms, member_id",
     )?;
     st.query_map([workspace], |r| {
         let id: String = r.get(0)?;
