@@ -21,12 +21,13 @@ import * as activity from './pages/activity.js';
 import * as network from './pages/network.js';
 import * as s3 from './pages/s3.js';
 import * as agents from './pages/agents.js';
+import * as trust from './pages/trust.js';
 import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
 import { HUB_TABS } from './hub-tabs.js';
 
-const PAGES = { home, approvals, apps, data, vaults, network, s3, agents, activity, settings };
+const PAGES = { home, approvals, apps, data, vaults, network, s3, agents, trust, activity, settings };
 // Pages of the desktop app's own windows: no navigation around them.
 const BARE = { unlock, popup };
 

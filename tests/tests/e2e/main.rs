@@ -48,6 +48,7 @@ mod ui_network;
 mod ui_pages;
 mod ui_prompts;
 mod ui_s3;
+mod ui_trust;
 mod vault_moves;
 mod vault_roles;
 mod vaults;
