@@ -28,6 +28,7 @@ import * as decisions from './pages/decisions.js';
 import * as telemetry from './pages/telemetry.js';
 import * as identities from './pages/identities.js';
 import * as a2a from './pages/a2a.js';
+import * as trust from './pages/trust.js';
 import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
@@ -35,7 +36,7 @@ import { HUB_TABS } from './hub-tabs.js';
 
 const PAGES = {
   home, approvals, apps, data, vaults, network, s3, agents, activity, settings, decisions, telemetry,
-  'api-keys': apiKeys, rooms, policies, identities, a2a,
+  'api-keys': apiKeys, rooms, policies, identities, a2a, trust,
 };
 // Pages of the desktop app's own windows: no navigation around them.
 const BARE = { unlock, popup };

@@ -26,8 +26,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_hub.sql"),
     include_str!("../migrations/0014_hub_keys_topics.sql"),
     include_str!("../migrations/0015_hub_rooms.sql"),
-    include_str!("../migrations/0017_hub_ops.sql"),
     include_str!("../migrations/0016_hub_a2a.sql"),
+    include_str!("../migrations/0017_hub_ops.sql"),
+    include_str!("../migrations/0018_hub_teams.sql"),
 ];
 
 /// How many read connections to keep open at most.

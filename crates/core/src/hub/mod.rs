@@ -21,6 +21,7 @@ pub mod identities;
 pub mod invites;
 pub mod keypackages;
 pub mod live;
+pub mod marketplace;
 pub mod mls;
 pub mod policies;
 pub mod rooms;
@@ -29,10 +30,14 @@ pub mod activity;
 pub mod proof;
 pub mod push;
 pub mod queue;
+pub mod scan_rules;
+pub mod settings;
 pub mod telemetry;
 pub mod tenants;
 pub mod tokens;
 pub mod topics;
+pub mod trust;
+pub mod workspaces;
 
 use std::sync::Arc;
 

@@ -214,14 +214,12 @@ async fn request(
         (status = 404, description = "peer_not_found"), (status = 429, description = "rate_limited")))]
 async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    auth: DeviceAuth,
     HubJson(body): HubJson<ChannelRequest>,
 ) -> HubApiResult<(StatusCode, Json<Value>)> {
-    if caller.device().is_none() {
-        return Err(HubApiError::forbidden(
-            "Only agents call this; the owner uses /a2a/channels/request",
-        ));
-    }
+    // Agents only (the owner uses /a2a/channels/request): the credential is
+    // checked before the body is read.
+    let caller = Caller::Device(auth.device);
     let ch = open_channel(&state, &caller, body).await?;
     Ok((
         StatusCode::CREATED,

@@ -156,7 +156,6 @@ impl Caller {
     }
 
     /// 403 unless the owner is calling (for owner-only actions on shared routes).
-    #[allow(dead_code)]
     pub fn owner_tenant(&self) -> Result<&str, HubApiError> {
         match self {
             Caller::Owner { tenant } => Ok(tenant),

@@ -14,6 +14,7 @@ pub mod federation_routes;
 mod identity_routes;
 mod key_routes;
 mod limits;
+mod marketplace_routes;
 mod mls_routes;
 mod openapi;
 mod ops_routes;
@@ -21,7 +22,10 @@ pub mod owner_device;
 mod owner_routes;
 mod policy_routes;
 pub mod room_routes;
+mod settings_routes;
+mod team_routes;
 mod topic_routes;
+mod trust_routes;
 pub mod webhooks;
 mod ws;
 
@@ -124,6 +128,10 @@ fn app(state: AppState) -> Router {
         .merge(identity_routes::routes())
         .merge(a2a_routes::routes())
         .merge(federation_routes::routes())
+        .merge(team_routes::routes())
+        .merge(trust_routes::routes())
+        .merge(marketplace_routes::routes())
+        .merge(settings_routes::routes())
         .routes(utoipa_axum::routes!(ws::upgrade))
         .routes(utoipa_axum::routes!(openapi::serve))
         .split_for_parts();
