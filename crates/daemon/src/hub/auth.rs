@@ -180,3 +180,21 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller::Device(device))
     }
 }
+
+/// The owner on a route devices also reach: a device's credential is
+/// refused with 403 (it is valid, just not allowed here), before any body
+/// is read.
+pub struct OwnerOnly {
+    pub tenant: String,
+}
+
+impl FromRequestParts<AppState> for OwnerOnly {
+    type Rejection = HubApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HubApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(OwnerOnly {
+            tenant: caller.owner_tenant()?.to_owned(),
+        })
+    }
+}

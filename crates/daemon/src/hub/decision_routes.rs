@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::HubJson;
-use super::auth::Caller;
+use super::auth::{Caller, OwnerOnly};
 use super::error::{HubApiError, HubApiResult};
 use crate::state::AppState;
 
@@ -195,11 +195,11 @@ struct Resolve {
         (status = 409, description = "Already resolved")))]
 async fn resolve(
     State(state): State<AppState>,
-    caller: Caller,
+    owner: OwnerOnly,
     Path(id): Path<String>,
     HubJson(body): HubJson<Resolve>,
 ) -> HubApiResult<Json<Value>> {
-    let tenant = caller.owner_tenant()?.to_owned();
+    let tenant = owner.tenant;
     let resolution = Resolution::parse(&body.resolution)
         .ok_or_else(|| HubApiError::bad_request("resolution must be approve, deny or defer"))?;
     let id = parse_id(&id).ok_or_else(|| HubApiError::not_found(decisions::NOT_FOUND))?;

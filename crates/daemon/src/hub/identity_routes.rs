@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::HubJson;
-use super::auth::Caller;
+use super::auth::{Caller, OwnerOnly};
 use super::error::{HubApiError, HubApiResult};
 use super::limits::Limiter;
 use crate::state::AppState;
@@ -83,10 +83,10 @@ struct Register {
         (status = 409, description = "Name taken, device already named, or device revoked")))]
 async fn register(
     State(state): State<AppState>,
-    caller: Caller,
+    owner: OwnerOnly,
     HubJson(body): HubJson<Register>,
 ) -> HubApiResult<(StatusCode, Json<Value>)> {
-    let tenant = caller.owner_tenant()?.to_owned();
+    let tenant = owner.tenant;
     let device =
         parse_id(&body.device_id).ok_or_else(|| HubApiError::not_found(devices::NOT_FOUND))?;
     let i = identities::register(
