@@ -18,6 +18,7 @@ mod hub_a2a;
 mod hub_agent;
 mod hub_auth;
 mod hub_federation;
+mod hub_history;
 mod hub_keys;
 mod hub_ops;
 mod hub_rooms;

@@ -17,6 +17,7 @@ pub mod enrolment;
 pub mod federation;
 pub mod groups;
 pub mod held;
+pub mod history;
 pub mod identities;
 pub mod invites;
 pub mod keypackages;

@@ -11,6 +11,7 @@ mod decision_routes;
 mod device_routes;
 mod error;
 pub mod federation_routes;
+mod history_routes;
 mod identity_routes;
 mod key_routes;
 mod limits;
@@ -119,6 +120,7 @@ fn app(state: AppState) -> Router {
         .merge(device_routes::routes())
         .merge(mls_routes::routes())
         .merge(key_routes::routes())
+        .merge(history_routes::routes())
         .merge(topic_routes::routes())
         .merge(room_routes::routes())
         .merge(policy_routes::routes())
