@@ -10,20 +10,17 @@
 //! `a2a_channel_id`, made by `POST /mls/a2a/{id}/init`; the hub relays its
 //! ciphertext like any other group's.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use super::prompts::PromptSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::task::AbortHandle;
 
 use super::live::frame;
 use super::{Hub, HubError, HubResult, new_id};
-use crate::approvals::{
-    ApprovalError, ApprovalKind, Approvals, NameSource, NewApproval, Requester,
-};
+use crate::approvals::{ApprovalKind, Approvals, NameSource, NewApproval, Requester};
 use crate::catalog::Catalog;
 use crate::time::{now_ms, rfc3339};
 
@@ -506,30 +503,16 @@ pub async fn device_of_hub_id(catalog: &Catalog, hub_id: &str) -> HubResult<Opti
 
 /// Approval prompts on screen, by channel.
 #[derive(Clone, Default)]
-pub struct Prompts {
-    open: Arc<Mutex<HashMap<String, AbortHandle>>>,
-}
+pub struct Prompts(PromptSet);
 
 impl Prompts {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, AbortHandle>> {
-        self.open.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Withdraw the channel's prompt, if one is on screen.
     pub fn withdraw(&self, channel: &str) {
-        if let Some(h) = self.map().remove(channel) {
-            h.abort();
-        }
+        self.0.withdraw(channel);
     }
 
     /// Ask the owner about a pending channel.
     pub fn raise(&self, hub: Hub, approvals: Arc<Approvals>, ch: Channel, timeout: Duration) {
-        let mut map = self.map();
-        if map.contains_key(&ch.channel_id) {
-            return;
-        }
-        let prompts = self.clone();
-        let id = ch.channel_id.clone();
         let creator = ch
             .participants
             .iter()
@@ -542,43 +525,44 @@ impl Prompts {
             .filter(|p| p.role != "creator")
             .map(|p| p.hub_address.clone())
             .collect();
-        let task = tokio::spawn(async move {
-            let outcome = approvals
-                .request(NewApproval {
-                    kind: ApprovalKind::A2aChannel,
-                    requester: Requester {
-                        app_name: creator.clone(),
-                        name_source: NameSource::Unverified,
-                        client_id: Some(format!("hub-a2a:{}", ch.channel_id)),
-                        ..Requester::default()
-                    },
-                    reason: Some(format!(
-                        "{creator} asks for an encrypted agent-to-agent channel with {}{}.",
-                        peers.join(", "),
-                        ch.topic
-                            .as_deref()
-                            .map(|t| format!(" about \u{201c}{t}\u{201d}"))
-                            .unwrap_or_default()
-                    )),
-                    details: json!({
-                        "channel_id": ch.channel_id, "topic": ch.topic, "creator": creator,
-                        "peers": peers, "requested_by": ch.requested_by,
-                        "federated": ch.agreement_id.is_some(), "tenant_id": ch.tenant_id,
-                    }),
-                    grant_allowed: false,
-                    timeout,
-                })
-                .await;
-            prompts.map().remove(&ch.channel_id);
-            let result = match outcome {
-                Ok(_) => approve(&hub, &ch.tenant_id, &ch.channel_id).await,
-                Err(ApprovalError::Denied) => reject(&hub, &ch.tenant_id, &ch.channel_id).await,
-                Err(_) => return,
-            };
-            if let Err(e) = result {
-                tracing::warn!("recording the A2A channel answer failed: {e}");
-            }
-        });
-        map.insert(id, task.abort_handle());
+        let request = NewApproval {
+            kind: ApprovalKind::A2aChannel,
+            requester: Requester {
+                app_name: creator.clone(),
+                name_source: NameSource::Unverified,
+                client_id: Some(format!("hub-a2a:{}", ch.channel_id)),
+                ..Requester::default()
+            },
+            reason: Some(format!(
+                "{creator} asks for an encrypted agent-to-agent channel with {}{}.",
+                peers.join(", "),
+                ch.topic
+                    .as_deref()
+                    .map(|t| format!(" about \u{201c}{t}\u{201d}"))
+                    .unwrap_or_default()
+            )),
+            details: json!({
+                "channel_id": ch.channel_id, "topic": ch.topic, "creator": creator,
+                "peers": peers, "requested_by": ch.requested_by,
+                "federated": ch.agreement_id.is_some(), "tenant_id": ch.tenant_id,
+            }),
+            grant_allowed: false,
+            timeout,
+        };
+        self.0.ask(
+            ch.channel_id.clone(),
+            approvals,
+            request,
+            move |allowed| async move {
+                let result = if allowed {
+                    approve(&hub, &ch.tenant_id, &ch.channel_id).await
+                } else {
+                    reject(&hub, &ch.tenant_id, &ch.channel_id).await
+                };
+                if let Err(e) = result {
+                    tracing::warn!("recording the A2A channel answer failed: {e}");
+                }
+            },
+        );
     }
 }

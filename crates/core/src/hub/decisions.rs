@@ -8,20 +8,17 @@
 //! Allow/Deny in the queue resolve it the same way, once. A prompt nobody
 //! answers (or that a lock withdrew) leaves it pending; unlocking asks again.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use super::prompts::PromptSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::task::AbortHandle;
 
 use super::live::frame;
 use super::{Hub, HubError, HubResult, new_id};
-use crate::approvals::{
-    ApprovalError, ApprovalKind, Approvals, NameSource, NewApproval, Requester,
-};
+use crate::approvals::{ApprovalKind, Approvals, NameSource, NewApproval, Requester};
 use crate::audit::Audit;
 use crate::catalog::Catalog;
 use crate::time::{now_ms, rfc3339};
@@ -398,20 +395,12 @@ pub async fn announce(hub: &Hub, audit: &Audit, d: &Decision, via: &str) {
 
 /// Decision prompts on screen, by decision id.
 #[derive(Clone, Default)]
-pub struct Prompts {
-    open: Arc<Mutex<HashMap<String, AbortHandle>>>,
-}
+pub struct Prompts(PromptSet);
 
 impl Prompts {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, AbortHandle>> {
-        self.open.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Withdraw the decision's prompt, if one is on screen.
     pub fn withdraw(&self, id: &str) {
-        if let Some(h) = self.map().remove(id) {
-            h.abort();
-        }
+        self.0.withdraw(id);
     }
 
     /// Put a pending decision in the approvals queue (once at a time).
@@ -424,53 +413,51 @@ impl Prompts {
         asker: String,
         timeout: Duration,
     ) {
-        let mut map = self.map();
-        if map.contains_key(&d.id) || d.status != PENDING {
+        if d.status != PENDING {
             return;
         }
-        let prompts = self.clone();
-        let id = d.id.clone();
-        let task = tokio::spawn(async move {
-            let outcome = approvals
-                .request(NewApproval {
-                    kind: ApprovalKind::Decision,
-                    requester: Requester {
-                        app_name: asker.clone(),
-                        name_source: NameSource::Unverified,
-                        client_id: Some(match &d.requester_device_id {
-                            Some(dev) => format!("hub-device:{dev}"),
-                            None => "hub-owner".into(),
-                        }),
-                        ..Requester::default()
-                    },
-                    reason: Some(format!("{asker} asks you to decide: {}", d.title)),
-                    details: json!({
-                        "decision_id": d.id,
-                        "title": d.title,
-                        "description": d.description,
-                        "options": d.options,
-                        "context": d.context,
-                        "device_id": d.requester_device_id,
-                        "requester": asker,
-                        "tenant_id": d.tenant_id,
-                    }),
-                    grant_allowed: false,
-                    timeout,
-                })
-                .await;
-            prompts.map().remove(&d.id);
-            let resolution = match outcome {
-                Ok(_) => Resolution::Approve,
-                Err(ApprovalError::Denied) => Resolution::Deny,
-                // Unanswered, locked or the queue is full: it stays pending.
-                Err(_) => return,
-            };
-            match resolve(&hub.catalog, &d.tenant_id, &d.id, resolution, None, None).await {
-                Ok(done) => announce(&hub, &audit, &done, "approvals").await,
-                Err(e) => tracing::info!("decision {} was answered already: {e}", d.id),
-            }
-        });
-        map.insert(id, task.abort_handle());
+        let request = NewApproval {
+            kind: ApprovalKind::Decision,
+            requester: Requester {
+                app_name: asker.clone(),
+                name_source: NameSource::Unverified,
+                client_id: Some(match &d.requester_device_id {
+                    Some(dev) => format!("hub-device:{dev}"),
+                    None => "hub-owner".into(),
+                }),
+                ..Requester::default()
+            },
+            reason: Some(format!("{asker} asks you to decide: {}", d.title)),
+            details: json!({
+                "decision_id": d.id,
+                "title": d.title,
+                "description": d.description,
+                "options": d.options,
+                "context": d.context,
+                "device_id": d.requester_device_id,
+                "requester": asker,
+                "tenant_id": d.tenant_id,
+            }),
+            grant_allowed: false,
+            timeout,
+        };
+        // Unanswered, locked or the queue is full: it stays pending.
+        self.0.ask(
+            d.id.clone(),
+            approvals,
+            request,
+            move |allowed| async move {
+                let resolution = if allowed {
+                    Resolution::Approve
+                } else {
+                    Resolution::Deny
+                };
+                match resolve(&hub.catalog, &d.tenant_id, &d.id, resolution, None, None).await {
+                    Ok(done) => announce(&hub, &audit, &done, "approvals").await,
+                    Err(e) => tracing::info!("decision {} was answered already: {e}", d.id),
+                }
+            },
+        );
     }
 
     /// Ask again about every pending decision (after an unlock).

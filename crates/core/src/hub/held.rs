@@ -6,22 +6,19 @@
 //! status flips in the transaction that queues the rows); deny → the
 //! ciphertext is dropped and the sender gets an `error` frame.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use super::prompts::PromptSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::task::AbortHandle;
 
 use super::live::frame;
 use super::policies::Verdict;
 use super::rooms::{self, RoomMessage};
 use super::{Hub, HubError, HubResult, new_id};
-use crate::approvals::{
-    ApprovalError, ApprovalKind, Approvals, NameSource, NewApproval, Requester,
-};
+use crate::approvals::{ApprovalKind, Approvals, NameSource, NewApproval, Requester};
 use crate::catalog::Catalog;
 use crate::time::{now_ms, rfc3339};
 
@@ -273,80 +270,67 @@ pub fn denied_frame(h: &Held) -> Value {
 
 /// The approvals-queue prompts for held messages on screen, by held id.
 #[derive(Clone, Default)]
-pub struct Prompts {
-    open: Arc<Mutex<HashMap<String, AbortHandle>>>,
-}
+pub struct Prompts(PromptSet);
 
 impl Prompts {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, AbortHandle>> {
-        self.open.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Withdraw the prompt of a held message answered elsewhere.
     pub fn withdraw(&self, id: &str) {
-        if let Some(h) = self.map().remove(id) {
-            h.abort();
-        }
+        self.0.withdraw(id);
     }
 
     /// Ask the owner about a held message (once at a time per message).
     /// Unanswered by the deadline, it stays held for the Policies page.
     pub fn raise(&self, hub: Hub, approvals: Arc<Approvals>, h: Held, timeout: Duration) {
-        let mut map = self.map();
-        if map.contains_key(&h.id) {
-            return;
-        }
-        let prompts = self.clone();
-        let id = h.id.clone();
-        let task = tokio::spawn(async move {
-            let outcome = approvals
-                .request(NewApproval {
-                    kind: ApprovalKind::HeldMessage,
-                    requester: Requester {
-                        app_name: if h.sender_name.is_empty() {
-                            "An agent".into()
-                        } else {
-                            h.sender_name.clone()
-                        },
-                        name_source: NameSource::Unverified,
-                        client_id: Some(format!("hub-held:{}", h.id)),
-                        ..Requester::default()
-                    },
-                    reason: Some(format!(
-                        "The policy \"{}\" held a {} message of {} bytes in the room \"{}\".",
-                        h.policy_name.as_deref().unwrap_or("?"),
-                        h.message_type,
-                        h.size_bytes,
-                        h.room_name
-                    )),
-                    details: json!({
-                        "held_id": h.id,
-                        "tenant_id": h.tenant_id,
-                        "room_id": h.room_id,
-                        "room_name": h.room_name,
-                        "sender_device_id": h.sender_device_id,
-                        "sender_name": h.sender_name,
-                        "message_type": h.message_type,
-                        "size_bytes": h.size_bytes,
-                        "policy_id": h.policy_id,
-                        "policy_name": h.policy_name,
-                        "created_at": h.created_at,
-                    }),
-                    grant_allowed: false,
-                    timeout,
-                })
-                .await;
-            prompts.map().remove(&h.id);
-            let result = match outcome {
-                Ok(_) => approve(&hub, &h.tenant_id, &h.id).await,
-                Err(ApprovalError::Denied) => deny(&hub, &h.tenant_id, &h.id).await,
-                Err(_) => return,
-            };
-            if let Err(e) = result {
-                tracing::warn!("answering a held message failed: {e}");
-            }
-        });
-        map.insert(id, task.abort_handle());
+        let request = NewApproval {
+            kind: ApprovalKind::HeldMessage,
+            requester: Requester {
+                app_name: if h.sender_name.is_empty() {
+                    "An agent".into()
+                } else {
+                    h.sender_name.clone()
+                },
+                name_source: NameSource::Unverified,
+                client_id: Some(format!("hub-held:{}", h.id)),
+                ..Requester::default()
+            },
+            reason: Some(format!(
+                "The policy \"{}\" held a {} message of {} bytes in the room \"{}\".",
+                h.policy_name.as_deref().unwrap_or("?"),
+                h.message_type,
+                h.size_bytes,
+                h.room_name
+            )),
+            details: json!({
+                "held_id": h.id,
+                "tenant_id": h.tenant_id,
+                "room_id": h.room_id,
+                "room_name": h.room_name,
+                "sender_device_id": h.sender_device_id,
+                "sender_name": h.sender_name,
+                "message_type": h.message_type,
+                "size_bytes": h.size_bytes,
+                "policy_id": h.policy_id,
+                "policy_name": h.policy_name,
+                "created_at": h.created_at,
+            }),
+            grant_allowed: false,
+            timeout,
+        };
+        self.0.ask(
+            h.id.clone(),
+            approvals,
+            request,
+            move |allowed| async move {
+                let result = if allowed {
+                    approve(&hub, &h.tenant_id, &h.id).await
+                } else {
+                    deny(&hub, &h.tenant_id, &h.id).await
+                };
+                if let Err(e) = result {
+                    tracing::warn!("answering a held message failed: {e}");
+                }
+            },
+        );
     }
 
     /// Raise prompts for every held message (at start and after unlock).

@@ -28,6 +28,7 @@ pub mod policies;
 pub mod rooms;
 
 pub mod activity;
+pub mod prompts;
 pub mod proof;
 pub mod push;
 pub mod queue;
