@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0017_hub_ops.sql"),
     include_str!("../migrations/0018_hub_teams.sql"),
     include_str!("../migrations/0019_hub_history.sql"),
+    include_str!("../migrations/0020_media.sql"),
 ];
 
 /// How many read connections to keep open at most.

@@ -121,6 +121,17 @@ impl RunningDaemon {
             max_bytes: config.hub.attachment_max_bytes,
             quota_bytes: config.hub.attachment_quota_bytes,
         };
+        let settings = holdfast_core::settings::Settings::load(catalog.clone())
+            .await
+            .context("loading the runtime settings")?;
+        let media = holdfast_core::media::Media::start(
+            catalog.clone(),
+            vaults.clone(),
+            identity.clone(),
+            events.clone(),
+            settings.clone(),
+            cancel.clone(),
+        );
         let started_at_ms = now_ms();
         let mesh = Mesh::new(
             Services {
@@ -139,6 +150,8 @@ impl RunningDaemon {
             diagnostics: Diagnostics::new(&paths, config.clone()),
             profile,
             contacts: Contacts::new(catalog.clone()),
+            settings,
+            media,
             s3: S3State::new(catalog.clone(), identity.clone(), config.s3.bind),
             hub,
             events: events.clone(),

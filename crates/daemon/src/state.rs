@@ -50,6 +50,10 @@ pub struct AppState {
     pub profile: Profile,
     /// Favourite mesh nodes.
     pub contacts: Contacts,
+    /// Runtime settings (`/settings`): enrichment API keys and URLs.
+    pub settings: holdfast_core::settings::Settings,
+    /// Media enrichment and the music library.
+    pub media: holdfast_core::media::Media,
     /// The S3 gateway: keys, grants, object metadata, its listener.
     pub s3: crate::s3::S3State,
     /// The agent hub and the owner's device in it.

@@ -30,6 +30,8 @@ mod ipc_security;
 mod ipc_spec_client;
 mod lifecycle;
 mod logs;
+mod media_settings;
+mod media_support;
 mod mesh;
 mod mesh_relay;
 mod openapi;

@@ -13,6 +13,7 @@ pub mod paths;
 mod purge;
 mod quota;
 mod raw;
+mod reader;
 pub mod remote;
 mod stats;
 
@@ -32,6 +33,7 @@ use crate::time::now_ms;
 pub use files::{Extra, FileVersion, Parents, PendingUpload, ReadPlan, StoredBlocks, origin};
 pub use gc::{BlockPins, GcReport};
 pub use moves::Moved;
+pub use reader::VersionReader;
 pub use stats::{Analytics, Consumer, DayUsage, TypeUsage, validate_alias as validate_s3_alias};
 
 /// Bodies of one upload are capped here (the spec's 50 GiB).

@@ -256,3 +256,26 @@ impl From<holdfast_core::mesh::MeshError> for ApiError {
         }
     }
 }
+
+impl From<holdfast_core::media::MediaError> for ApiError {
+    fn from(e: holdfast_core::media::MediaError) -> Self {
+        use holdfast_core::media::MediaError;
+        match e {
+            MediaError::NotFound => Self::not_found("no such file"),
+            MediaError::NotMedia => Self::bad_request("not an audio or video file"),
+            MediaError::Invalid(m) => Self::bad_request(m),
+            MediaError::Vault(e) => e.into(),
+            MediaError::Catalog(e) => e.into(),
+        }
+    }
+}
+
+impl From<holdfast_core::settings::SettingsError> for ApiError {
+    fn from(e: holdfast_core::settings::SettingsError) -> Self {
+        use holdfast_core::settings::SettingsError;
+        match e {
+            SettingsError::Invalid(m) => Self::bad_request(m),
+            SettingsError::Catalog(e) => e.into(),
+        }
+    }
+}

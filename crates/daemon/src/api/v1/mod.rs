@@ -16,6 +16,7 @@ pub mod networks;
 pub mod nodes;
 pub mod profile;
 pub mod s3;
+pub mod settings;
 pub mod system;
 pub mod vault_status;
 pub mod vaults;
@@ -126,6 +127,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(contacts::list, contacts::create))
         .routes(routes!(contacts::get, contacts::put, contacts::delete))
         .routes(routes!(profile::push_test))
+        .routes(routes!(settings::get, settings::put))
         .routes(routes!(s3::list_keys, s3::mint_key))
         .routes(routes!(s3::revoke_key))
         .routes(routes!(s3::list_grants, s3::set_grant, s3::remove_grant))
