@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod daemon;
 pub mod endpoints;
+pub mod enrich;
 pub mod http;
 pub mod hub;
 pub mod ipc;
