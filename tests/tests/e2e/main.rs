@@ -61,6 +61,7 @@ mod ui_pages;
 mod ui_prompts;
 mod ui_rooms;
 mod ui_s3;
+mod ui_settings_media;
 mod ui_trust;
 mod vault_moves;
 mod vault_roles;

@@ -1,11 +1,12 @@
 // Settings: profile apps may read, passphrase change, recovery, lock now,
-// log out, report a problem. The theme follows the system (light or dark).
+// log out, media lookups (API keys), report a problem. The theme follows the system (light or dark).
 
 import { api, endSession } from '../api.js';
 import { h, field, section, pageTitle, busy } from '../dom.js';
 import { notify } from '../alerts.js';
 import { inlineError, clearInlineError } from '../errors.js';
 import { reportSection } from '../report-problem.js';
+import { enrichmentSection } from '../enrichment-settings.js';
 
 export async function render(ctx) {
   pageTitle(ctx.view, 'Settings');
@@ -42,6 +43,7 @@ export async function render(ctx) {
   // ---- Passphrase ----
   if (identity.state !== 'uninitialized') ctx.view.append(section('Change passphrase', passphraseForm()));
   ctx.view.append(section('Forgot your passphrase?', recoverForm()));
+  ctx.view.append(enrichmentSection());
   ctx.view.append(reportSection(ctx));
   ctx.view.append(section('Appearance',
     h('p', { class: 'muted', text: 'Holdfast follows your system’s light or dark setting.' })));
