@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod files;
 pub mod identity;
+pub mod media_meta;
 pub mod networks;
 pub mod nodes;
 pub mod profile;
@@ -128,6 +129,15 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(contacts::get, contacts::put, contacts::delete))
         .routes(routes!(profile::push_test))
         .routes(routes!(settings::get, settings::put))
+        .routes(routes!(media_meta::get_meta, media_meta::put_meta))
+        .routes(routes!(media_meta::refingerprint))
+        .routes(routes!(media_meta::refresh_vault))
+        .routes(routes!(media_meta::refresh_folder))
+        .routes(routes!(media_meta::refingerprint_vault))
+        .routes(routes!(media_meta::refingerprint_folder))
+        .routes(routes!(media_meta::audio_rescan))
+        .routes(routes!(media_meta::audio_rescan_status))
+        .routes(routes!(media_meta::cover))
         .routes(routes!(s3::list_keys, s3::mint_key))
         .routes(routes!(s3::revoke_key))
         .routes(routes!(s3::list_grants, s3::set_grant, s3::remove_grant))
