@@ -7,7 +7,10 @@
 
 pub mod analysis;
 pub mod index;
+pub mod probe;
+pub mod subtitles;
 pub mod tags;
+pub mod video;
 pub mod worker;
 
 use std::sync::Arc;
