@@ -132,6 +132,7 @@ impl RunningDaemon {
             settings.clone(),
             cancel.clone(),
         );
+        crate::enrich::tmdb::spawn_retries(catalog.clone(), settings.clone(), cancel.clone());
         let started_at_ms = now_ms();
         let mesh = Mesh::new(
             Services {

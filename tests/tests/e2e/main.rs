@@ -32,6 +32,7 @@ mod lifecycle;
 mod logs;
 mod media_settings;
 mod media_support;
+mod media_video;
 mod mesh;
 mod mesh_relay;
 mod openapi;
