@@ -9,8 +9,11 @@ pub mod analysis;
 pub mod fingerprint;
 pub mod index;
 pub mod library;
+pub mod probe;
 pub mod sidecars;
+pub mod subtitles;
 pub mod tags;
+pub mod video;
 pub mod worker;
 
 use std::sync::Arc;
