@@ -600,9 +600,9 @@ async fn library_views_search_prefs_plays_and_radio_over_two_vaults() {
 }
 
 /// Two daemons share a vault over the mesh on loopback: the member that
-/// joined lists the shared vault's tracks with its own. Where it does not
-/// hold a track's blocks (yet), `fully_local` and `only_local` leave the
-/// track out; where it holds them all, everything stays in.
+/// joined lists the shared vault's tracks with its own. Then one shared
+/// track's blocks leave B (as eviction does) while A, the other holder, is
+/// gone: `fully_local` and `only_local` leave that track out.
 #[tokio::test]
 async fn fully_local_hides_tracks_whose_blocks_are_elsewhere() {
     use crate::mesh::Node;
@@ -640,9 +640,50 @@ async fn fully_local_hides_tracks_whose_blocks_are_elsewhere() {
     )
     .await;
 
-    let songs = eventually("B's library lists all three tracks", || async {
+    eventually("B's library lists all three tracks", || async {
         let s = ok(&b.d, &b.token, "/library/songs?limit=1000").await;
-        (s["total"] == 3).then_some(s)
+        (s["total"] == 3).then_some(())
+    })
+    .await;
+    let one = ok(&b.d, &b.token, &format!("/vaults/{vid}/files/one.wav")).await;
+    drop(a);
+    let hashes: Vec<String> = one["block_hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect();
+    let mut removed = 0;
+    for f in crate::harness::block_files(b.d.data_dir()) {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if hashes.iter().any(|h| name.contains(h.as_str())) {
+            std::fs::remove_file(&f).unwrap();
+            removed += 1;
+        }
+    }
+    assert!(removed > 0, "no block file of /one.wav found on B");
+    // A change on B starts a library pass, which sees the blocks gone.
+    let nudge = TrackTags {
+        year: Some(1993),
+        genre: Some("Jazz".into()),
+        ..TrackTags::new("Local Two", "Quartet", "Close By")
+    };
+    put_file(
+        &b.d,
+        &b.token,
+        &own,
+        "/local2.wav",
+        &tagged_wav(0.2, 770.0, &nudge),
+    )
+    .await;
+    let songs = eventually("B's library to see that /one.wav left", || async {
+        let s = ok(&b.d, &b.token, "/library/songs?limit=1000").await;
+        let gone = s["songs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["path"] == "/one.wav" && x["local"] == false);
+        (s["total"] == 4 && gone).then_some(s)
     })
     .await;
     let local: Vec<_> = songs["songs"]
@@ -652,23 +693,7 @@ async fn fully_local_hides_tracks_whose_blocks_are_elsewhere() {
         .filter(|s| s["local"] == true)
         .map(|s| s["title"].as_str().unwrap().to_owned())
         .collect();
-    if local.len() == 3 {
-        // The joined member replicated every block: nothing is remote, so
-        // fully_local and only_local leave everything in.
-        eprintln!("NOTE: the joined member holds every block; fully_local shows all");
-        let s = ok(&b.d, &b.token, "/library/songs?fully_local=true").await;
-        assert_eq!(s["total"], 3);
-        let al = ok(&b.d, &b.token, "/library/albums?fully_local=true").await;
-        assert_eq!(al["total"], 2);
-        let far = al["albums"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["title"] == "Far Away")
-            .unwrap();
-        assert_eq!(far["local_count"], 2);
-        return;
-    }
+    assert_eq!(local.len(), 3, "{songs}");
     let remote = songs["songs"]
         .as_array()
         .unwrap()
@@ -676,7 +701,7 @@ async fn fully_local_hides_tracks_whose_blocks_are_elsewhere() {
         .find(|s| s["local"] == false)
         .unwrap()
         .clone();
-    assert_eq!(remote["status"], "remote");
+    assert_eq!(remote["path"], "/one.wav");
     let n_local = local.len() as i64;
     let s = ok(&b.d, &b.token, "/library/songs?fully_local=true").await;
     assert_eq!(s["total"], n_local);
@@ -711,7 +736,7 @@ async fn fully_local_hides_tracks_whose_blocks_are_elsewhere() {
     let seed = json!({"vault_id": own, "file_id": songs["songs"].as_array().unwrap().iter()
         .find(|x| x["title"] == "Local One").unwrap()["file_id"]});
     let all: Value = b.post_ok("/library/radio", seed.clone()).await;
-    assert_eq!(all["songs"].as_array().unwrap().len(), 2);
+    assert_eq!(all["songs"].as_array().unwrap().len(), 3);
     let only: Value = b.post_ok("/library/radio?only_local=true", seed).await;
     assert!(
         only["songs"]

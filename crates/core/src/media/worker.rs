@@ -243,16 +243,18 @@ async fn pass(h: &Arc<Handle>) -> Result<(), MediaError> {
     for (key, l) in live {
         let row = rows.get(&key);
         let same = row.is_some_and(|r| r.content_hash == l.file.content_hash);
-        let settled = same
-            && row.is_some_and(|r| {
-                r.local && (r.status == status::READY || r.status == status::ERROR)
-            });
-        if settled {
-            continue;
-        }
+        // Locality is checked on every pass: blocks arrive by replication
+        // and leave by eviction without the file changing.
         let mut file = l.file;
         file.local = has_all(&l.blocks);
-        if same && row.is_some_and(|r| !r.local && !file.local && r.status == status::REMOTE) {
+        let settled = same
+            && row.is_some_and(|r| {
+                r.local == file.local
+                    && (r.status == status::READY
+                        || r.status == status::ERROR
+                        || (r.status == status::REMOTE && !file.local))
+            });
+        if settled {
             continue;
         }
         if analysed.contains(&file.content_hash) {
