@@ -91,7 +91,7 @@ async fn tags_covers_and_fingerprints_of_real_files() {
     assert_eq!(resp.status(), 200);
     let h = resp.headers().clone();
     assert_eq!(h["content-type"], "image/png");
-    assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(h["cache-control"], "private, max-age=31536000, immutable");
     let etag = h["etag"].to_str().unwrap().to_owned();
     assert!(etag.contains(&hash));
     assert_eq!(resp.bytes().await.unwrap().to_vec(), png());

@@ -538,7 +538,7 @@ pub async fn cover(
     let mut out_headers = HeaderMap::new();
     out_headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
     );
     out_headers.insert(
         header::ETAG,
