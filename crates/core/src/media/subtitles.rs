@@ -20,49 +20,30 @@ pub struct Sidecar {
 }
 
 /// The sidecar subtitles of `video` among `siblings` (paths of the files in
-/// the same folder): `<stem>.<ext>` and `<stem>.<lang>.<ext>` (also
-/// `<stem>.<lang>.forced.<ext>`-like tails, the first part taken as the
-/// language), with `ext` one of [`EXTENSIONS`], case-insensitive. Sorted by
-/// path, so a sidecar's position is stable while the folder is.
+/// its folder), by the one set of naming rules `refresh-folder` uses
+/// ([`super::sidecars::find`]: `<stem>.<ext>`, `<stem>.<lang>.<ext>`, a
+/// subtitle going to the media file with the longest matching stem).
+/// Sorted by path, so a sidecar's position is stable while the folder is.
 pub fn sidecars_of(video: &str, siblings: &[String]) -> Vec<Sidecar> {
-    let (folder, name) = video.rsplit_once('/').unwrap_or(("", video));
-    let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name);
-    if stem.is_empty() {
-        return Vec::new();
+    let mut files = siblings.to_vec();
+    if !files.iter().any(|f| f == video) {
+        files.push(video.to_owned());
     }
-    let mut out: Vec<Sidecar> = siblings
-        .iter()
-        .filter_map(|p| {
-            let (f, n) = p.rsplit_once('/').unwrap_or(("", p.as_str()));
-            if f != folder || p == video {
-                return None;
-            }
-            let (base, ext) = n.rsplit_once('.')?;
-            let ext = ext.to_ascii_lowercase();
-            if !EXTENSIONS.contains(&ext.as_str()) {
-                return None;
-            }
-            let lang = if base == stem {
-                None
-            } else {
-                let rest = base.strip_prefix(stem)?.strip_prefix('.')?;
-                let lang = rest.split('.').next().unwrap_or("");
-                if lang.is_empty()
-                    || lang.len() > 16
-                    || !lang
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                {
-                    return None;
-                }
-                Some(lang.to_owned())
-            };
-            Some(Sidecar {
-                path: p.clone(),
-                format: ext,
-                lang,
-            })
+    let found = super::sidecars::find(&files);
+    let mut out: Vec<Sidecar> = found
+        .get(video)
+        .into_iter()
+        .flatten()
+        .filter(|(_, kind, _)| *kind == "subtitle")
+        .map(|(path, _, lang)| Sidecar {
+            format: path
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_ascii_lowercase())
+                .unwrap_or_default(),
+            path: path.clone(),
+            lang: lang.clone(),
         })
+        .filter(|s| EXTENSIONS.contains(&s.format.as_str()))
         .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
@@ -307,6 +288,8 @@ mod tests {
         assert_eq!(
             got,
             vec![
+                // A label that is no language tag: still the film's, no language.
+                ("/films/Movie.bad lang.srt", "srt", None),
                 ("/films/Movie.de.vtt", "vtt", Some("de")),
                 ("/films/Movie.en.SRT", "srt", Some("en")),
                 ("/films/Movie.fr.forced.ass", "ass", Some("fr")),
