@@ -26,7 +26,6 @@ const MAX_NFO_FIELD: usize = 4096;
 const FOLDER_NFO: &[&str] = &["album.nfo", "movie.nfo", "artist.nfo"];
 const COVER_STEMS: &[&str] = &["cover", "folder", "front", "album"];
 const COVER_EXTS: &[&str] = &["jpg", "jpeg", "png", "webp"];
-const SUBTITLE_EXTS: &[&str] = &["srt", "vtt", "ass", "ssa"];
 
 /// A sidecar as names show it: its path, kind and language.
 pub type Found = (String, &'static str, Option<String>);
@@ -147,7 +146,7 @@ pub fn find(files: &[String]) -> BTreeMap<String, Vec<Found>> {
         // Subtitles go to the media file with the longest stem they start with.
         for n in names {
             let (sub_stem, ext) = stem_ext(n);
-            if !SUBTITLE_EXTS.contains(&ext.as_str()) {
+            if !super::subtitles::EXTENSIONS.contains(&ext.as_str()) {
                 continue;
             }
             let owner = media
