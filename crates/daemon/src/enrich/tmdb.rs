@@ -213,6 +213,8 @@ mod tests {
 
     #[test]
     fn keys_travel_by_their_kind() {
+        // The daemon installs the TLS provider at start; a unit test must too.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let svc = |k: &str| Service {
             api_key: Some(k.into()),
             base_url: "http://127.0.0.1:9/3".into(),
