@@ -159,16 +159,6 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/library/prefs/{vault_id}/{file_id}"),
     ("post", "/api/v1/play-events"),
     ("post", "/api/v1/library/radio"),
-    ("get", "/api/v1/vaults/{vault_id}/video-meta/{path}"),
-    ("put", "/api/v1/vaults/{vault_id}/video-meta/{path}"),
-    (
-        "post",
-        "/api/v1/vaults/{vault_id}/refingerprint-video/{path}",
-    ),
-    ("post", "/api/v1/vaults/{vault_id}/video-play-event/{path}"),
-    ("get", "/api/v1/vaults/{vault_id}/video-tracks/{path}"),
-    ("post", "/api/v1/vaults/{vault_id}/rescan-tracks/{path}"),
-    ("get", "/api/v1/vaults/{vault_id}/subtitle/{path}"),
 ];
 
 /// Every route of the agent hub's router.
