@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0019_hub_history.sql"),
     include_str!("../migrations/0020_media.sql"),
     include_str!("../migrations/0021_media_video.sql"),
+    include_str!("../migrations/0022_library.sql"),
 ];
 
 /// How many read connections to keep open at most.

@@ -295,45 +295,32 @@ pub fn artists(
         |r| r.get(0),
     )?;
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT MIN(m.artist), COUNT(*), COUNT(DISTINCT m.album_key) FROM media_files m
-         WHERE m.kind = 'audio'{local}
+        "SELECT MIN(m.artist), COUNT(*), COUNT(DISTINCT m.album_key), {ARTIST_COVER}
+         FROM media_files m WHERE m.kind = 'audio'{local}
          GROUP BY m.artist COLLATE NOCASE
          ORDER BY MIN(m.artist) COLLATE NOCASE LIMIT ?1 OFFSET ?2"
     ))?;
-    let rows = stmt
-        .query_map(params![limit, offset], |r| {
-            Ok(Artist {
-                name: r.get(0)?,
-                track_count: r.get(1)?,
-                album_count: r.get(2)?,
-                cover_hash: None,
-                cover_vault_id: None,
-            })
-        })?
+    let items = stmt
+        .query_map(params![limit, offset], artist_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut items = Vec::with_capacity(rows.len());
-    for mut a in rows {
-        (a.cover_hash, a.cover_vault_id) = artist_cover(c, &a.name, local_only)?;
-        items.push(a);
-    }
     Ok(Page { items, total })
 }
 
-/// One of the artist's album covers (the newest album that has one).
-fn artist_cover(
-    c: &Connection,
-    name: &str,
-    local_only: bool,
-) -> rusqlite::Result<(Option<String>, Option<String>)> {
-    let local = local_clause(local_only);
-    Ok(c.prepare_cached(&format!(
-        "SELECT m.cover_hash, m.vault_id FROM media_files m
-         WHERE m.kind = 'audio' AND m.artist = ?1 COLLATE NOCASE AND m.cover_hash IS NOT NULL{local}
-         ORDER BY m.year IS NULL, m.year DESC, m.album_key, m.disc_no, m.track_no LIMIT 1"
-    ))?
-    .query_row([name], |r| Ok((Some(r.get(0)?), Some(r.get(1)?))))
-    .optional()?
-    .unwrap_or((None, None)))
+/// One of the artist's album covers (the newest album that has one), as
+/// an aggregate for [`split_cover`].
+const ARTIST_COVER: &str = "MIN(CASE WHEN m.cover_hash IS NOT NULL THEN
+    printf('%05d%s%06d%06d ', 99999 - COALESCE(m.year, 0), m.album_key, COALESCE(m.disc_no, 1),
+        COALESCE(m.track_no, 0)) || m.cover_hash || ' ' || m.vault_id END)";
+
+fn artist_from_row(r: &Row) -> rusqlite::Result<Artist> {
+    let (cover_hash, cover_vault_id) = split_cover(r.get(3)?);
+    Ok(Artist {
+        name: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+        track_count: r.get(1)?,
+        album_count: r.get(2)?,
+        cover_hash,
+        cover_vault_id,
+    })
 }
 
 /// An artist's canonical spelling, albums and songs.
@@ -382,8 +369,22 @@ const ALBUM_SELECT: &str = "SELECT m.album_key AS key, MIN(m.album) AS title,
     MIN(m.album_artist) AS artist, MAX(m.year) AS year,
     COALESCE(MIN(NULLIF(m.genre, '')), '') AS genre, COUNT(*) AS song_count,
     COALESCE(SUM(m.duration_ms), 0) AS duration_ms, SUM(m.local) AS local_count,
-    MAX(m.rowid) AS added
+    MAX(m.rowid) AS added,
+    MIN(CASE WHEN m.cover_hash IS NOT NULL THEN
+        printf('%d%06d%06d ', 1 - m.local, COALESCE(m.disc_no, 1), COALESCE(m.track_no, 0))
+        || m.cover_hash || ' ' || m.vault_id END) AS cover
     FROM media_files m";
+
+/// The cover picked by an aggregate `"<order> <hash> <vault>"`: its hash
+/// and vault.
+fn split_cover(v: Option<String>) -> (Option<String>, Option<String>) {
+    let Some(v) = v else { return (None, None) };
+    let mut parts = v.splitn(3, ' ').skip(1);
+    match (parts.next(), parts.next()) {
+        (Some(h), Some(vault)) => (Some(h.to_owned()), Some(vault.to_owned())),
+        _ => (None, None),
+    }
+}
 
 fn album(r: &Row) -> rusqlite::Result<Album> {
     Ok(Album {
@@ -398,23 +399,10 @@ fn album(r: &Row) -> rusqlite::Result<Album> {
         cover_hash: None,
         cover_vault_id: None,
     })
-}
-
-/// The album's cover: the first track (by disc and number) that has one.
-fn album_cover(
-    c: &Connection,
-    key: &str,
-    local_only: bool,
-) -> rusqlite::Result<(Option<String>, Option<String>)> {
-    let local = local_clause(local_only);
-    Ok(c.prepare_cached(&format!(
-        "SELECT m.cover_hash, m.vault_id FROM media_files m
-         WHERE m.kind = 'audio' AND m.album_key = ?1 AND m.cover_hash IS NOT NULL{local}
-         ORDER BY m.local DESC, m.disc_no, m.track_no LIMIT 1"
-    ))?
-    .query_row([key], |r| Ok((Some(r.get(0)?), Some(r.get(1)?))))
-    .optional()?
-    .unwrap_or((None, None)))
+    .and_then(|mut a: Album| {
+        (a.cover_hash, a.cover_vault_id) = split_cover(r.get(9)?);
+        Ok(a)
+    })
 }
 
 fn album_row(c: &Connection, key: &str, local_only: bool) -> rusqlite::Result<Option<Album>> {
@@ -425,9 +413,7 @@ fn album_row(c: &Connection, key: &str, local_only: bool) -> rusqlite::Result<Op
         ))?
         .query_row([key], album)
         .optional()?;
-    let Some(mut a) = a else { return Ok(None) };
-    (a.cover_hash, a.cover_vault_id) = album_cover(c, key, local_only)?;
-    Ok(Some(a))
+    Ok(a)
 }
 
 /// Albums, grouped by album key.
@@ -452,12 +438,9 @@ pub fn albums(
         "SELECT * FROM ({ALBUM_SELECT} WHERE m.kind = 'audio'{local} GROUP BY m.album_key)
          ORDER BY {order} LIMIT ?1 OFFSET ?2"
     ))?;
-    let mut items = stmt
+    let items = stmt
         .query_map(params![limit, offset], album)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    for a in &mut items {
-        (a.cover_hash, a.cover_vault_id) = album_cover(c, &a.key, local_only)?;
-    }
     Ok(Page { items, total })
 }
 
@@ -669,24 +652,11 @@ fn artist_summary(
     let local = local_clause(local_only);
     let a = c
         .prepare_cached(&format!(
-            "SELECT MIN(m.artist), COUNT(*), COUNT(DISTINCT m.album_key) FROM media_files m
-             WHERE m.kind = 'audio' AND m.artist = ?1 COLLATE NOCASE{local}"
+            "SELECT MIN(m.artist), COUNT(*), COUNT(DISTINCT m.album_key), {ARTIST_COVER}
+             FROM media_files m WHERE m.kind = 'audio' AND m.artist = ?1 COLLATE NOCASE{local}"
         ))?
-        .query_row([name], |r| {
-            Ok(Artist {
-                name: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                track_count: r.get(1)?,
-                album_count: r.get(2)?,
-                cover_hash: None,
-                cover_vault_id: None,
-            })
-        })?;
-    if a.track_count == 0 {
-        return Ok(None);
-    }
-    let mut a = a;
-    (a.cover_hash, a.cover_vault_id) = artist_cover(c, &a.name, local_only)?;
-    Ok(Some(a))
+        .query_row([name], artist_from_row)?;
+    Ok((a.track_count > 0).then_some(a))
 }
 
 // ------------------------------------------------------------------ prefs
