@@ -204,6 +204,8 @@ await run("music", { width: 1280, height: 800 }, async ({ page, api }) => {
   if (process.env.HOLDFAST_VIDEO) {
     step("a video from the vault's files plays, with its SRT sidecar as a subtitle track");
     await uploadAll(api, "video");
+    // Sidecars are found when their folder is refreshed.
+    await api(`/vaults/${vid}/refresh-folder/Films`, { method: "POST" });
     await visit(page, `vaults/${vid}`);
     await page.locator('tr.folder[data-path="/Films/"] button').click();
     await page.locator('tr.file[data-path="/Films/The Test Pattern (2008).webm"] [data-action=preview]').click();

@@ -49,7 +49,18 @@ export async function render(ctx) {
       h('a', { href: '#/music', class: 'back', text: '← Music' }));
     ctx.view.append(scan, body);
   } else {
-    pageTitle(ctx.view, 'Music', scan);
+    const rescan = h('button', { type: 'button', id: 'music-rescan', text: 'Rescan music' });
+    rescan.addEventListener('click', () => busy(rescan, async () => {
+      try {
+        clearInlineError(rescan);
+        const vaults = await api.get('/vaults');
+        const open = vaults.filter((v) => !v.key_state || v.key_state === 'available');
+        await Promise.all(open.map((v) => api.post(`/vaults/${encodeURIComponent(v.id || v.vault_id)}/audio/rescan`)));
+      } catch (err) {
+        inlineError(rescan, err);
+      }
+    }));
+    pageTitle(ctx.view, 'Music', h('div', { class: 'music-head-side' }, scan, rescan));
     const { bar, results } = toolbar(ctx, route, state, body);
     ctx.view.append(bar, results, body);
   }
