@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod index;
+pub mod library;
 pub mod tags;
 pub mod worker;
 

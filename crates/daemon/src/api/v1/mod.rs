@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod files;
 pub mod identity;
+pub mod library;
 pub mod networks;
 pub mod nodes;
 pub mod profile;
@@ -128,6 +129,16 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(contacts::get, contacts::put, contacts::delete))
         .routes(routes!(profile::push_test))
         .routes(routes!(settings::get, settings::put))
+        .routes(routes!(library::artists))
+        .routes(routes!(library::artist))
+        .routes(routes!(library::albums))
+        .routes(routes!(library::album))
+        .routes(routes!(library::songs))
+        .routes(routes!(library::genres))
+        .routes(routes!(library::search))
+        .routes(routes!(library::get_prefs, library::put_prefs))
+        .routes(routes!(library::play_events))
+        .routes(routes!(library::radio))
         .routes(routes!(s3::list_keys, s3::mint_key))
         .routes(routes!(s3::revoke_key))
         .routes(routes!(s3::list_grants, s3::set_grant, s3::remove_grant))
