@@ -30,6 +30,7 @@ mod ipc_security;
 mod ipc_spec_client;
 mod lifecycle;
 mod logs;
+mod media_library;
 mod media_settings;
 mod media_support;
 mod mesh;

@@ -149,13 +149,13 @@ impl SongSort {
         let keys = match self {
             Self::Title => format!("m.title COLLATE NOCASE {d}, m.artist COLLATE NOCASE {d}"),
             Self::Artist => format!(
-                "m.artist COLLATE NOCASE {d}, m.album COLLATE NOCASE {d}, m.disc_no {d}, m.track_no {d}, m.title COLLATE NOCASE {d}"
+                "m.artist COLLATE NOCASE {d}, m.album COLLATE NOCASE {d}, COALESCE(m.disc_no, 1) {d}, m.track_no {d}, m.title COLLATE NOCASE {d}"
             ),
             Self::Album => format!(
-                "m.album COLLATE NOCASE {d}, m.album_key {d}, m.disc_no {d}, m.track_no {d}, m.title COLLATE NOCASE {d}"
+                "m.album COLLATE NOCASE {d}, m.album_key {d}, COALESCE(m.disc_no, 1) {d}, m.track_no {d}, m.title COLLATE NOCASE {d}"
             ),
             Self::Year => format!(
-                "{}, m.artist COLLATE NOCASE {d}, m.album COLLATE NOCASE {d}, m.disc_no {d}, m.track_no {d}",
+                "{}, m.artist COLLATE NOCASE {d}, m.album COLLATE NOCASE {d}, COALESCE(m.disc_no, 1) {d}, m.track_no {d}",
                 nulls_last("m.year")
             ),
             Self::Added => format!("m.rowid {d}"),
@@ -476,7 +476,7 @@ pub fn album_detail(
         &format!(
             "SELECT {SONG_COLS} FROM {SONG_FROM}
              WHERE m.kind = 'audio' AND m.album_key = ?1{local}
-             ORDER BY m.disc_no IS NULL, m.disc_no, m.track_no IS NULL, m.track_no,
+             ORDER BY COALESCE(m.disc_no, 1), m.track_no IS NULL, m.track_no,
                  m.title COLLATE NOCASE, m.path"
         ),
         &[SqlValue::Text(key.to_owned())],
