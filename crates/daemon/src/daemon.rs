@@ -132,6 +132,12 @@ impl RunningDaemon {
             settings.clone(),
             cancel.clone(),
         );
+        crate::enrich::acoustid::spawn(
+            catalog.clone(),
+            settings.clone(),
+            events.clone(),
+            cancel.clone(),
+        );
         let started_at_ms = now_ms();
         let mesh = Mesh::new(
             Services {

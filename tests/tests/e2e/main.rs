@@ -31,6 +31,8 @@ mod ipc_spec_client;
 mod lifecycle;
 mod logs;
 mod media_library;
+mod media_audio;
+mod media_lookup;
 mod media_settings;
 mod media_support;
 mod mesh;

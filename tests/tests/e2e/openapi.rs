@@ -123,6 +123,21 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/agents/invites/{id}/revoke"),
     ("post", "/api/v1/agents/{device_id}/approve"),
     ("post", "/api/v1/agents/{device_id}/revoke"),
+    ("get", "/api/v1/settings"),
+    ("put", "/api/v1/settings"),
+    ("get", "/api/v1/vaults/{vault_id}/meta/{path}"),
+    ("put", "/api/v1/vaults/{vault_id}/meta/{path}"),
+    ("post", "/api/v1/vaults/{vault_id}/refingerprint/{path}"),
+    ("post", "/api/v1/vaults/{vault_id}/refresh-folder"),
+    ("post", "/api/v1/vaults/{vault_id}/refresh-folder/{path}"),
+    ("post", "/api/v1/vaults/{vault_id}/refingerprint-folder"),
+    (
+        "post",
+        "/api/v1/vaults/{vault_id}/refingerprint-folder/{path}",
+    ),
+    ("post", "/api/v1/vaults/{vault_id}/audio/rescan"),
+    ("get", "/api/v1/vaults/{vault_id}/audio/rescan/status"),
+    ("get", "/api/v1/vaults/{vault_id}/cover/{hash}"),
 ];
 
 /// Every route of the agent hub's router.

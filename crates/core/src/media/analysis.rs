@@ -36,13 +36,18 @@ pub struct Analysis {
     pub analysed_ms: i64,
 }
 
-/// Read the file in `reader` (blocking).
-pub fn read<R: Read + Seek>(reader: &mut R, kind: MediaKind) -> Found {
+/// Read the file in `reader` (blocking): its tags and cover, and for audio
+/// its fingerprint when `fingerprint` is set (else neither a fingerprint nor
+/// a reason is recorded: fingerprinting was off).
+pub fn read<R>(mut reader: R, kind: MediaKind, fingerprint: bool) -> Found
+where
+    R: Read + Seek + Send + Sync + 'static,
+{
     if kind == MediaKind::Video {
         // Video containers are probed by the video module; nothing to read here.
         return Found::default();
     }
-    match tags::read(reader) {
+    let mut found = match tags::read(&mut reader) {
         Ok((tags, picture)) => Found {
             tags,
             picture,
@@ -52,7 +57,14 @@ pub fn read<R: Read + Seek>(reader: &mut R, kind: MediaKind) -> Found {
             error: Some(e),
             ..Found::default()
         },
+    };
+    if fingerprint {
+        match super::fingerprint::compute(reader) {
+            Ok(fp) => found.fingerprint = Some((fp.fingerprint, fp.duration_s)),
+            Err(e) => found.fp_error = Some(e),
+        }
     }
+    found
 }
 
 /// Record what was found for `content_hash` (replacing an earlier reading).

@@ -242,7 +242,11 @@ pub fn effective(
 }
 
 /// The cover picture found next to a file by `refresh-folder`, if any.
-fn sidecar_cover(c: &Connection, vault_id: &str, path: &str) -> rusqlite::Result<Option<String>> {
+pub fn sidecar_cover(
+    c: &Connection,
+    vault_id: &str,
+    path: &str,
+) -> rusqlite::Result<Option<String>> {
     c.query_row(
         "SELECT json_extract(info, '$.cover_hash') FROM media_sidecars
          WHERE vault_id = ?1 AND path = ?2 AND kind = 'cover' AND info IS NOT NULL

@@ -6,8 +6,10 @@
 //! All of it is derived data (migration 0020) and can be rebuilt.
 
 pub mod analysis;
+pub mod fingerprint;
 pub mod index;
 pub mod library;
+pub mod sidecars;
 pub mod tags;
 pub mod worker;
 

@@ -464,12 +464,8 @@ async fn read_one(h: &Handle, f: &FileRef, fingerprint: bool) -> Outcome {
         }
     };
     let kind = f.kind;
-    let _ = fingerprint;
-    let found = match tokio::task::spawn_blocking(move || {
-        let mut reader = reader;
-        analysis::read(&mut reader, kind)
-    })
-    .await
+    let found = match tokio::task::spawn_blocking(move || analysis::read(reader, kind, fingerprint))
+        .await
     {
         Ok(found) => found,
         Err(_) => return Outcome::Later,
@@ -573,4 +569,65 @@ fn finish_rescans(h: &Handle, this_pass: u64) {
     for (vault, s) in done {
         h.publish_progress(&vault, &s);
     }
+}
+
+/// Read the live file at `path` now, whatever was stored for its content:
+/// tags, cover and (when `fingerprint`) its fingerprint. The analysis is
+/// stored and the library rows holding that content are brought up to date
+/// (this file's row is written if the worker had not got to it yet).
+pub async fn read_now(
+    media: &super::Media,
+    vault_id: &str,
+    path: &str,
+    fingerprint: bool,
+) -> Result<(crate::vaults::FileVersion, Analysis), MediaError> {
+    let kind = kind_of(path).ok_or(MediaError::NotMedia)?;
+    let version = media.vaults.live(vault_id, path).await?;
+    if !media.vaults.is_local(&version).await? {
+        return Err(MediaError::Invalid(
+            "this node does not hold all of the file's blocks yet: cache it first".into(),
+        ));
+    }
+    let reader = media.vaults.reader(&version).await?;
+    let found = tokio::task::spawn_blocking(move || analysis::read(reader, kind, fingerprint))
+        .await
+        .map_err(|_| MediaError::Invalid("the file could not be read".into()))?;
+    let file = FileRef {
+        vault_id: version.vault_id.clone(),
+        path: version.path.clone(),
+        content_hash: version.content_hash.clone(),
+        size: version.size,
+        kind,
+        local: true,
+    };
+    let a = media
+        .catalog
+        .write(move |c| {
+            let tx = c.transaction()?;
+            let a = analysis::store(&tx, &file.content_hash, kind, &found)?;
+            let st = row_status(Some(&a));
+            index::upsert(&tx, &file, Some(&a), st)?;
+            let others: Vec<(String, String)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT vault_id, path FROM media_files
+                     WHERE content_hash = ?1 AND status != 'remote' AND NOT (vault_id = ?2 AND path = ?3)",
+                )?;
+                stmt.query_map(params![file.content_hash, file.vault_id, file.path], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?
+            };
+            for (v, p) in &others {
+                tx.execute(
+                    "UPDATE media_files SET status = ?3 WHERE vault_id = ?1 AND path = ?2",
+                    params![v, p, st],
+                )?;
+                index::refresh(&tx, v, p)?;
+            }
+            tx.commit()?;
+            Ok(a)
+        })
+        .await?;
+    media.events.publish("library_changed", json!({}));
+    Ok((version, a))
 }

@@ -4,6 +4,8 @@
 //! redirects, answers read up to a bound, and errors that never carry the
 //! request URL (it holds the API key).
 
+pub mod acoustid;
+
 use std::time::Duration;
 
 /// How long one lookup may take.

@@ -13,6 +13,7 @@ pub mod events;
 pub mod files;
 pub mod identity;
 pub mod library;
+pub mod media_meta;
 pub mod networks;
 pub mod nodes;
 pub mod profile;
@@ -139,6 +140,15 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(library::get_prefs, library::put_prefs))
         .routes(routes!(library::play_events))
         .routes(routes!(library::radio))
+        .routes(routes!(media_meta::get_meta, media_meta::put_meta))
+        .routes(routes!(media_meta::refingerprint))
+        .routes(routes!(media_meta::refresh_vault))
+        .routes(routes!(media_meta::refresh_folder))
+        .routes(routes!(media_meta::refingerprint_vault))
+        .routes(routes!(media_meta::refingerprint_folder))
+        .routes(routes!(media_meta::audio_rescan))
+        .routes(routes!(media_meta::audio_rescan_status))
+        .routes(routes!(media_meta::cover))
         .routes(routes!(s3::list_keys, s3::mint_key))
         .routes(routes!(s3::revoke_key))
         .routes(routes!(s3::list_grants, s3::set_grant, s3::remove_grant))
