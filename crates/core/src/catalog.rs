@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0018_hub_teams.sql"),
     include_str!("../migrations/0019_hub_history.sql"),
     include_str!("../migrations/0020_media.sql"),
+    include_str!("../migrations/0021_media_video.sql"),
 ];
 
 /// How many read connections to keep open at most.

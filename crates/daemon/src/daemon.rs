@@ -138,6 +138,7 @@ impl RunningDaemon {
             events.clone(),
             cancel.clone(),
         );
+        crate::enrich::tmdb::spawn_retries(catalog.clone(), settings.clone(), cancel.clone());
         let started_at_ms = now_ms();
         let mesh = Mesh::new(
             Services {

@@ -67,19 +67,31 @@ impl TestDaemon {
 
     /// Start with extra `holdfast daemon` arguments.
     pub async fn start_in_with_args(dir: TempDir, args: &[&str]) -> Self {
-        Self::spawn_in(dir, args, None).await
+        Self::spawn_in(dir, args, None, &[]).await
+    }
+
+    /// Start with extra environment variables for the daemon (e.g. `PATH`).
+    pub async fn start_with_env(env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.yaml"), loopback_config()).unwrap();
+        Self::spawn_in(dir, &[], None, env).await
     }
 
     /// Start inside network namespace `ns` (`ip netns exec`), with `config`.
     pub async fn start_in_netns(ns: &str, config: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("config.yaml"), config).unwrap();
-        Self::spawn_in(dir, &[], Some(ns)).await
+        Self::spawn_in(dir, &[], Some(ns), &[]).await
     }
 
-    async fn spawn_in(dir: TempDir, args: &[&str], netns: Option<&str>) -> Self {
+    async fn spawn_in(
+        dir: TempDir,
+        args: &[&str],
+        netns: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Self {
         pin_hub_to_ephemeral_port(dir.path());
-        let child = spawn_daemon(dir.path(), args, netns);
+        let child = spawn_daemon(dir.path(), args, netns, env);
         let (child, endpoints) = wait_ready(child, dir.path()).await;
         let addr: SocketAddr = endpoints["api"]["addr"].as_str().unwrap().parse().unwrap();
         let base = endpoints["api"]["url"].as_str().unwrap().to_owned();
@@ -391,7 +403,7 @@ impl TestDaemon {
     }
 }
 
-fn spawn_daemon(dir: &Path, args: &[&str], netns: Option<&str>) -> Child {
+fn spawn_daemon(dir: &Path, args: &[&str], netns: Option<&str>, env: &[(&str, &str)]) -> Child {
     let stderr = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -411,6 +423,7 @@ fn spawn_daemon(dir: &Path, args: &[&str], netns: Option<&str>) -> Child {
         .arg(dir)
         .args(args)
         .env("HOLDFAST_LOG", "info")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr)

@@ -35,6 +35,7 @@ mod media_audio;
 mod media_lookup;
 mod media_settings;
 mod media_support;
+mod media_video;
 mod mesh;
 mod mesh_relay;
 mod openapi;

@@ -10,7 +10,10 @@ pub mod fingerprint;
 pub mod index;
 pub mod library;
 pub mod sidecars;
+pub mod probe;
+pub mod subtitles;
 pub mod tags;
+pub mod video;
 pub mod worker;
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 //! request URL (it holds the API key).
 
 pub mod acoustid;
+pub mod tmdb;
 
 use std::time::Duration;
 

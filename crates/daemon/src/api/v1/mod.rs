@@ -14,6 +14,7 @@ pub mod files;
 pub mod identity;
 pub mod library;
 pub mod media_meta;
+pub mod media_video;
 pub mod networks;
 pub mod nodes;
 pub mod profile;
@@ -149,6 +150,12 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(media_meta::audio_rescan))
         .routes(routes!(media_meta::audio_rescan_status))
         .routes(routes!(media_meta::cover))
+        .routes(routes!(media_video::get_meta, media_video::put_meta))
+        .routes(routes!(media_video::refingerprint))
+        .routes(routes!(media_video::play_event))
+        .routes(routes!(media_video::tracks))
+        .routes(routes!(media_video::rescan_tracks))
+        .routes(routes!(media_video::subtitle))
         .routes(routes!(s3::list_keys, s3::mint_key))
         .routes(routes!(s3::revoke_key))
         .routes(routes!(s3::list_grants, s3::set_grant, s3::remove_grant))
