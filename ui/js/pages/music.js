@@ -507,7 +507,7 @@ function songTable(songs, { artist = false, album = false } = {}) {
     const key = songKey(s);
     const play = h('button', { type: 'button', class: 'link-button song-play', 'data-action': 'play', 'data-focus': `play|${key}` },
       h('span', { class: 'now-tag', hidden: true, text: '▶ ' }),
-      h('span', { text: title }),
+      h('span', { class: 'song-name', text: title }),
       h('span', { class: 'sr-only', text: ` (play)` }));
     play.addEventListener('click', () => player.playList(songs, i));
     const small = (action, text, label, fn) => {
