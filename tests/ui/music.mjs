@@ -107,7 +107,7 @@ await run("music", { width: 1280, height: 800 }, async ({ page, api }) => {
   if (titles.join("|") !== "First Light|Polar Night|Magnetic Field") throw new Error(`tracks ${titles}`);
   await row(page, "First Light").locator(".song-time", { hasText: "0:12" }).waitFor();
   await row(page, "First Light").locator('.song-plays[data-plays="0"]').waitFor();
-  await page.locator(".album-head img.cover-large").waitFor();
+  await page.locator(".album-head .cover-large").waitFor();
   await audit(page, "music-album");
 
   step("play a track: the player bar shows it, the audio streams with Range and its time advances");
