@@ -32,11 +32,14 @@ import * as trust from './pages/trust.js';
 import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
+import * as music from './pages/music.js';
+import { stop as stopPlayer } from './player.js';
 import { HUB_TABS } from './hub-tabs.js';
 
 const PAGES = {
   home, approvals, apps, data, vaults, network, s3, agents, activity, settings, decisions, telemetry,
   'api-keys': apiKeys, rooms, policies, identities, a2a, trust,
+  music,
 };
 // Pages of the desktop app's own windows: no navigation around them.
 const BARE = { unlock, popup };
@@ -161,6 +164,7 @@ function loggedIn(token) {
 function loggedOut() {
   setToken(null);
   events.stop();
+  stopPlayer();
   route();
 }
 

@@ -60,6 +60,7 @@ mod ui_hub_keys;
 mod ui_hub_ops;
 mod ui_identities;
 mod ui_mesh;
+mod ui_music;
 mod ui_network;
 mod ui_pages;
 mod ui_prompts;

@@ -1,15 +1,20 @@
 // The preview dialog of a vault page (#preview-dialog): images are shown
 // from a blob: URL (the CSP allows blob: images), text as text (the first
 // 256 KiB, never as HTML). PDFs cannot be shown: the page's CSP forbids
-// frames and objects, so the dialog says so and offers a download.
+// frames and objects, so the dialog says so and offers a download. Videos
+// play in the video player (video-player.js); audio files play in the
+// music player bar (player.js).
 
-import { getToken, encodePath, saveBlob, ApiError } from '../api.js';
+import { api, getToken, encodePath, saveBlob, ApiError } from '../api.js';
+import { videoPlayer, VIDEO_EXTENSIONS } from '../video-player.js';
+import * as player from '../player.js';
 import { h } from '../dom.js';
 import { inlineError } from '../errors.js';
 import * as fmt from '../format.js';
 
 const TEXT_BYTES = 256 * 1024;
 const IMAGE_MAX_BYTES = 64 * 1024 * 1024;
+const AUDIO = new Set(['mp3', 'flac', 'ogg', 'oga', 'opus', 'm4a', 'aac', 'wav', 'wma', 'aif', 'aiff', 'ape', 'wv', 'mpc']);
 const IMAGES = {
   png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
   avif: 'image/avif', bmp: 'image/bmp', ico: 'image/x-icon', svg: 'image/svg+xml',
@@ -21,10 +26,12 @@ function extension(path) {
   return dot >= 0 ? name.slice(dot + 1).toLowerCase() : '';
 }
 
-/** What kind of preview a file gets: 'image', 'pdf' or 'text'. */
+/** What kind of preview a file gets: 'image', 'video', 'audio', 'pdf' or 'text'. */
 export function previewKind(path) {
   const ext = extension(path);
   if (IMAGES[ext]) return 'image';
+  if (VIDEO_EXTENSIONS.has(ext)) return 'video';
+  if (AUDIO.has(ext)) return 'audio';
   if (ext === 'pdf') return 'pdf';
   // Anything else is looked at: text shows as text, the rest is refused.
   return 'text';
@@ -65,6 +72,7 @@ export function previewDialog(vaultId, onDownload) {
   let current = null;
   let returnFocus = null;
   let generation = 0;
+  let dispose = null; // stops what plays in the dialog
   close.addEventListener('click', () => dialog.close());
   save.addEventListener('click', () => current && onDownload(current, save));
   dialog.addEventListener('click', (e) => {
@@ -72,6 +80,8 @@ export function previewDialog(vaultId, onDownload) {
   });
   dialog.addEventListener('close', () => {
     generation += 1;
+    dispose?.();
+    dispose = null;
     body.replaceChildren();
     if (url) URL.revokeObjectURL(url);
     url = null;
@@ -87,6 +97,13 @@ export function previewDialog(vaultId, onDownload) {
       url = URL.createObjectURL(new Blob([bytes], { type: IMAGES[extension(file.path)] }));
       return [h('img', { class: 'preview-image', src: url, alt: `Preview of ${name}` })];
     }
+    if (kind === 'video') {
+      const v = videoPlayer(vaultId, file);
+      dispose = () => v.dispose();
+      await v.ready;
+      return [v.element];
+    }
+    if (kind === 'audio') return [audioPanel(file, name)];
     if (kind === 'pdf') {
       return [h('p', { class: 'callout', text: 'PDFs cannot be shown inside Holdfast: its page security forbids embedded documents. Download it to open it in your PDF reader.' })];
     }
@@ -109,7 +126,29 @@ export function previewDialog(vaultId, onDownload) {
     ];
   }
 
+  /** An audio file: play it in the player bar (its library row when known). */
+  function audioPanel(file, name) {
+    const play = h('button', { type: 'button', class: 'primary', 'data-action': 'play-audio', text: `Play ${name}` });
+    const queue = h('button', { type: 'button', 'data-action': 'queue-audio', text: 'Add to queue' });
+    const song = async () => {
+      try {
+        const meta = await api.get(`/vaults/${encodeURIComponent(vaultId)}/meta${encodePath(file.path)}`);
+        const e = meta.effective || {};
+        return { ...e, vault_id: vaultId, file_id: meta.file_id, path: file.path, title: e.title || null, artist: e.artist || null };
+      } catch {
+        return { vault_id: vaultId, file_id: null, path: file.path, title: null };
+      }
+    };
+    play.addEventListener('click', async () => player.playList([await song()]));
+    queue.addEventListener('click', async () => player.addToQueue([await song()]));
+    return h('div', { class: 'actions' },
+      h('p', { class: 'muted', text: 'It plays in the player at the bottom of the window, which stays while you move between pages.' }),
+      play, queue);
+  }
+
   async function open(file, opener) {
+    dispose?.();
+    dispose = null;
     returnFocus = opener || null;
     current = file;
     generation += 1;
