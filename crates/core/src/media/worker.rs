@@ -279,7 +279,31 @@ async fn pass(h: &Arc<Handle>) -> Result<(), MediaError> {
     if changed {
         h.deps.events.publish("library_changed", json!({}));
     }
+    h.deps.catalog.write(forget_orphans).await?;
     Ok(())
+}
+
+/// Drop what was read from files that are no longer in any vault (deleted,
+/// or their vault removed): tags, lookups and covers are the vault's
+/// content and must not outlive it.
+fn forget_orphans(c: &mut rusqlite::Connection) -> rusqlite::Result<()> {
+    let tx = c.transaction()?;
+    tx.execute(
+        "DELETE FROM media_analysis WHERE content_hash NOT IN (SELECT content_hash FROM media_files)",
+        [],
+    )?;
+    tx.execute(
+        "DELETE FROM media_acoustid WHERE content_hash NOT IN (SELECT content_hash FROM media_files)",
+        [],
+    )?;
+    tx.execute(
+        "DELETE FROM media_covers WHERE hash NOT IN
+             (SELECT cover_hash FROM media_analysis WHERE cover_hash IS NOT NULL)
+         AND hash NOT IN (SELECT json_extract(info, '$.cover_hash') FROM media_sidecars
+                          WHERE kind = 'cover' AND info IS NOT NULL)",
+        [],
+    )?;
+    tx.commit()
 }
 
 type Snapshot = (
