@@ -485,7 +485,8 @@ pub async fn subtitle(
         return Err(ApiError::bad_request("format: only vtt is served"));
     }
     let bad_track = || ApiError::bad_request("track: an id from video-tracks, like e2 or s0");
-    if q.track.len() > 8 || q.track.len() < 2 {
+    // ASCII only, so the split below falls on a character boundary.
+    if q.track.len() > 8 || q.track.len() < 2 || !q.track.is_ascii() {
         return Err(bad_track());
     }
     let (source, number) = q.track.split_at(1);
