@@ -271,10 +271,11 @@ async fn pass(h: &Arc<Handle>) -> Result<(), MediaError> {
                 .push(file);
         }
     }
-    let changed = !gone.is_empty() || !quick.is_empty() || !to_read.is_empty();
+    let mut changed = !gone.is_empty() || !quick.is_empty();
     write_quick(h, gone, quick).await?;
     account_queued(h, &to_read);
-    read_all(h, to_read).await?;
+    // Files that could not be read yet (a locked vault) change nothing.
+    changed |= read_all(h, to_read).await? > 0;
     finish_rescans(h, this_pass);
     if changed {
         h.deps.events.publish("library_changed", json!({}));
@@ -444,7 +445,8 @@ enum Outcome {
 async fn read_all(
     h: &Arc<Handle>,
     to_read: HashMap<String, Vec<FileRef>>,
-) -> Result<(), MediaError> {
+) -> Result<usize, MediaError> {
+    let mut read = 0;
     let fingerprint = h.deps.settings.current().fingerprint_audio;
     let mut results = futures_util::stream::iter(to_read.into_iter().map(|(hash, files)| {
         let h = h.clone();
@@ -467,11 +469,15 @@ async fn read_all(
         }
         if batch.len() >= WRITE_BATCH || (done && !batch.is_empty()) {
             let written = std::mem::take(&mut batch);
+            read += written
+                .iter()
+                .filter(|(_, _, o)| !matches!(o, Outcome::Later))
+                .count();
             let counts = write_batch(h, written).await?;
             progress(h, counts, &mut last_progress);
         }
         if done {
-            return Ok(());
+            return Ok(read);
         }
     }
 }
