@@ -18,6 +18,8 @@ const VERBS = {
   held_message: 'sent a room message a policy held for you',
   decision: 'asks you to decide',
   a2a_channel: 'wants an encrypted channel with another agent',
+  tool_call: 'wants to use a tool',
+  agent_question: 'asks you a question',
 };
 
 /** What the app would be allowed to do, for "You allowed X to …". */
@@ -25,6 +27,8 @@ const DEEDS = {
   link: 'link to your identity',
   auth: 'sign you in',
   sign: 'get a signature',
+  tool_call: 'use this tool',
+  agent_question: 'go on without an answer',
 };
 
 const REMEMBER = [
@@ -139,6 +143,112 @@ function signPreview(d) {
   return h('figure', { class: 'preview sign-preview blind' }, ...parts);
 }
 
+// ---------------------------------------------------------------- agent tools
+
+/** Lines of a tool's text shown before "…and N more lines". */
+const TOOL_LINES = 12;
+const TOOL_CHARS = 4000;
+
+/** `text` cut to its first `lines` lines (and TOOL_CHARS), with what was left out. */
+function firstLines(text, lines = TOOL_LINES) {
+  const all = String(text ?? '').split('\n');
+  let shown = all.slice(0, lines).join('\n');
+  if (shown.length > TOOL_CHARS) shown = `${shown.slice(0, TOOL_CHARS)}…`;
+  const more = all.length - Math.min(all.length, lines);
+  return { shown, more, total: all.length };
+}
+
+function codeBlock(text, label, lines = TOOL_LINES) {
+  const { shown, more } = firstLines(text, lines);
+  return h('div', { class: 'tool-code' },
+    label ? h('span', { class: 'tool-code-label', text: label }) : null,
+    h('pre', { tabindex: '0', 'aria-label': label || 'Tool input' }, h('code', { text: shown })),
+    more > 0 ? h('small', { class: 'note', text: `…and ${more} more line${more === 1 ? '' : 's'}` }) : null);
+}
+
+const str = (v) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
+
+/**
+ * A coding agent's tool call, readable: a Bash command as code, Write's
+ * file and first lines, Edit's file with the old and new text, the path or
+ * pattern of reads and searches; anything else as indented JSON. Used by
+ * the approval card and by the session transcript (pages/sessions.js).
+ */
+export function toolInputView(toolName, input, previewText) {
+  const i = input && typeof input === 'object' ? input : {};
+  const path = i.file_path || i.notebook_path || i.path;
+  const parts = [];
+  switch (toolName) {
+    case 'Bash':
+      parts.push(codeBlock(str(i.command), 'Command'));
+      if (i.description) parts.push(h('p', { class: 'note', text: i.description }));
+      break;
+    case 'Write': {
+      const content = str(i.content);
+      const lines = content ? content.split('\n').length : 0;
+      parts.push(facts([['File', h('code', { class: 'wrap', text: str(path) })],
+        ['Size', `${lines} line${lines === 1 ? '' : 's'}, ${fmt.bytes(new TextEncoder().encode(content).length)}`]]));
+      if (content) parts.push(codeBlock(content, 'Starts with', 8));
+      break;
+    }
+    case 'Edit':
+      parts.push(facts([['File', h('code', { class: 'wrap', text: str(path) })],
+        ['Replaces', i.replace_all ? 'every occurrence' : 'one occurrence']]));
+      parts.push(h('div', { class: 'tool-diff' },
+        codeBlock(str(i.old_string), 'Old text'), codeBlock(str(i.new_string), 'New text')));
+      break;
+    case 'MultiEdit':
+      parts.push(facts([['File', h('code', { class: 'wrap', text: str(path) })],
+        ['Edits', String((i.edits || []).length)]]));
+      for (const [n, e] of (Array.isArray(i.edits) ? i.edits : []).slice(0, 5).entries()) {
+        parts.push(h('div', { class: 'tool-diff' },
+          codeBlock(str(e?.old_string), `Edit ${n + 1}: old text`, 6), codeBlock(str(e?.new_string), `Edit ${n + 1}: new text`, 6)));
+      }
+      break;
+    case 'Read': case 'NotebookEdit': case 'LS':
+      parts.push(facts([['File', h('code', { class: 'wrap', text: str(path) })],
+        ['Lines', i.offset || i.limit ? `${i.offset || 1}… (${i.limit || 'all'})` : undefined]]));
+      break;
+    case 'Glob': case 'Grep':
+      parts.push(facts([['Pattern', h('code', { class: 'wrap', text: str(i.pattern) })],
+        ['In', path ? h('code', { class: 'wrap', text: str(path) }) : undefined],
+        ['Files', i.glob ? h('code', { class: 'wrap', text: str(i.glob) }) : undefined]]));
+      break;
+    case 'WebFetch':
+      parts.push(facts([['Address', h('code', { class: 'wrap', text: str(i.url) })], ['Asks', i.prompt ? str(i.prompt) : undefined]]));
+      break;
+    case 'WebSearch':
+      parts.push(facts([['Search', str(i.query)]]));
+      break;
+    default:
+      if (previewText) parts.push(h('p', { class: 'tool-preview-text', text: previewText }));
+      if (Object.keys(i).length) parts.push(codeBlock(JSON.stringify(i, null, 2), 'Input', 20));
+  }
+  return h('div', { class: 'tool-input', 'data-tool': toolName || '' }, parts);
+}
+
+/** An agent's questions with their options (read-only). */
+export function questionsView(questions, previewText) {
+  const list = Array.isArray(questions) ? questions : [];
+  if (!list.length) return h('p', { class: 'tool-preview-text', text: previewText || 'A question without text.' });
+  return h('div', { class: 'agent-questions' }, list.map((q) => h('div', { class: 'agent-question' },
+    q.header ? h('span', { class: 'badge', text: q.header }) : null,
+    h('p', { class: 'question-text', text: q.question || '' }),
+    Array.isArray(q.options) && q.options.length
+      ? h('ul', { class: 'question-options' }, q.options.map((o) => h('li', {},
+        h('strong', { text: o.label || '' }), o.description ? h('span', { class: 'muted', text: ` — ${o.description}` }) : null)))
+      : null,
+    q.multiSelect ? h('small', { class: 'note', text: 'More than one may be picked.' }) : null)));
+}
+
+function sessionLink(d) {
+  if (!d.session_id) return null;
+  const href = d.instance_id
+    ? `#/sessions/${encodeURIComponent(d.instance_id)}/${encodeURIComponent(d.session_id)}`
+    : null;
+  return href ? h('a', { class: 'session-link', href, text: 'Open the session' }) : null;
+}
+
 function preview(a) {
   const d = a.details || {};
   if (a.kind === 'sign') return signPreview(d);
@@ -184,6 +294,19 @@ function preview(a) {
       h('figcaption', { text: d.federated ? 'A channel with an agent on another hub' : 'A channel between your agents' }),
       h('p', {}, h('code', { text: d.creator || '' }), ' \u2192 ', h('code', { text: (d.peers || []).join(', ') })),
       h('p', { class: 'note', text: d.topic ? `Topic: ${d.topic}` : 'No topic given' }));
+  }
+  if (a.kind === 'tool_call') {
+    return h('figure', { class: 'preview tool-preview' },
+      h('figcaption', {}, 'A coding agent wants to use ', h('strong', { text: d.tool_name || 'a tool' }),
+        d.workspace ? h('span', { class: 'muted', text: ` in ${d.workspace}` }) : null),
+      toolInputView(d.tool_name, d.input, d.preview),
+      sessionLink(d));
+  }
+  if (a.kind === 'agent_question') {
+    return h('figure', { class: 'preview tool-preview' },
+      h('figcaption', { text: 'A coding agent asks you' }),
+      questionsView(d.questions, d.preview),
+      h('p', { class: 'note' }, 'Pick an answer in the session; Deny skips the question. ', sessionLink(d)));
   }
   if (a.kind === 'link' && d.app_agent_pub_key) {
     return h('figure', { class: 'preview' },

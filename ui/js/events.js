@@ -16,6 +16,7 @@ const TYPES = [
   'agent_room', 'agent_room_text', 'agent_room_activity', 'agent_held_message', 'agent_policy_notify',
   'a2a_channel', 'hub_federation',
   'media_scan_progress', 'library_changed', 'library_plays',
+  'agent_session',
 ];
 const KEEP = 100;
 

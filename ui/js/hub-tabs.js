@@ -5,6 +5,7 @@ import { h } from './dom.js';
 
 export const HUB_TABS = [
   ['agents', 'Agents'],
+  ['sessions', 'Sessions'],
   ['rooms', 'Rooms'],
   ['policies', 'Policies'],
   ['decisions', 'Decisions'],

@@ -33,13 +33,14 @@ import * as settings from './pages/settings.js';
 import * as unlock from './pages/unlock.js';
 import * as popup from './pages/popup.js';
 import * as music from './pages/music.js';
+import * as sessions from './pages/sessions.js';
 import { stop as stopPlayer } from './player.js';
 import { HUB_TABS } from './hub-tabs.js';
 
 const PAGES = {
   home, approvals, apps, data, vaults, network, s3, agents, activity, settings, decisions, telemetry,
   'api-keys': apiKeys, rooms, policies, identities, a2a, trust,
-  music,
+  music, sessions,
 };
 // Pages of the desktop app's own windows: no navigation around them.
 const BARE = { unlock, popup };
