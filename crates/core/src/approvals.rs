@@ -39,6 +39,10 @@ pub enum ApprovalKind {
     Decision,
     /// An A2A channel between hub identities waits for the owner.
     A2aChannel,
+    /// A coding agent asks to run a tool (Bash, Write, …) in its workspace.
+    ToolCall,
+    /// A coding agent asks the owner a question with options.
+    AgentQuestion,
 }
 
 impl ApprovalKind {
@@ -51,6 +55,8 @@ impl ApprovalKind {
             ApprovalKind::HeldMessage => "held_message",
             ApprovalKind::Decision => "decision",
             ApprovalKind::A2aChannel => "a2a_channel",
+            ApprovalKind::ToolCall => "tool_call",
+            ApprovalKind::AgentQuestion => "agent_question",
         }
     }
 }

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0020_media.sql"),
     include_str!("../migrations/0021_media_video.sql"),
     include_str!("../migrations/0022_library.sql"),
+    include_str!("../migrations/0023_agents.sql"),
 ];
 
 /// How many read connections to keep open at most.

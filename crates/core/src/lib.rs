@@ -2,6 +2,7 @@
 //! is reached. The daemon crate puts HTTP surfaces in front of it and the
 //! desktop shell puts windows in front of those; nothing here speaks HTTP.
 
+pub mod agents;
 pub mod approvals;
 pub mod apps;
 pub mod audit;

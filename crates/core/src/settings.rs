@@ -190,22 +190,29 @@ fn validate(
             if s.is_empty() {
                 return Ok(None);
             }
-            if s.len() > MAX_URL_CHARS {
-                return Err(bad(&format!("at most {MAX_URL_CHARS} characters")));
-            }
-            let url = url::Url::parse(s).map_err(|_| bad("not a URL"))?;
-            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                return Err(bad("an http:// or https:// URL"));
-            }
-            if !url.username().is_empty() || url.password().is_some() {
-                return Err(bad("credentials do not belong in the URL; use the API key"));
-            }
-            if url.query().is_some() || url.fragment().is_some() {
-                return Err(bad("a base URL without query or fragment"));
-            }
-            Ok(Some(s.trim_end_matches('/').to_owned()))
+            check_base_url(name, s).map(Some)
         }
     }
+}
+
+/// A service base URL as stored: http(s), a host, no credentials, query or
+/// fragment, no trailing slash. Also used for agent providers' base URLs.
+pub fn check_base_url(name: &str, s: &str) -> Result<String, SettingsError> {
+    let bad = |why: &str| SettingsError::Invalid(format!("{name}: {why}"));
+    if s.len() > MAX_URL_CHARS {
+        return Err(bad(&format!("at most {MAX_URL_CHARS} characters")));
+    }
+    let url = url::Url::parse(s).map_err(|_| bad("not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad("an http:// or https:// URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("credentials do not belong in the URL; use the API key"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("a base URL without query or fragment"));
+    }
+    Ok(s.trim_end_matches('/').to_owned())
 }
 
 /// A key as it may be shown: its last four characters when it is long
