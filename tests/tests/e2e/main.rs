@@ -66,6 +66,7 @@ mod ui_pages;
 mod ui_prompts;
 mod ui_rooms;
 mod ui_s3;
+mod ui_sessions;
 mod ui_settings_media;
 mod ui_trust;
 mod vault_moves;

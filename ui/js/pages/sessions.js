@@ -601,9 +601,14 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
   const form = h('form', { id: 'session-prompt', class: 'chat-form' },
     h('label', { for: 'session-input', text: 'Message to the agent' }), sendRow, promptHint);
 
+  const missing = inst.available ? null : h('p', { class: 'callout small session-missing', role: 'note' },
+    inst.remote
+      ? 'The device this instance runs on is not reachable now: new turns cannot start until it is.'
+      : ['The agent program is not installed on this computer, so new turns cannot run. ',
+        h('a', { href: instanceHref(inst.id), text: 'How to install it' })]);
   const view = h('section', { class: 'card session-view', id: 'agent-session', 'aria-labelledby': titleId },
     h('div', { class: 'session-head' }, title, chipSlot), errorLine, meta, actions, settings,
-    logWrap, approvalsBox, answered, form);
+    logWrap, approvalsBox, answered, missing, form);
   const files = filesCard(ctx, base);
   pane.append(view, files.card);
 
