@@ -185,7 +185,7 @@ export function toolInputView(toolName, input, previewText) {
       break;
     case 'Write': {
       const content = str(i.content);
-      const lines = content ? content.split('\n').length : 0;
+      const lines = content ? content.replace(/\n$/, '').split('\n').length : 0;
       parts.push(facts([['File', h('code', { class: 'wrap', text: str(path) })],
         ['Size', `${lines} line${lines === 1 ? '' : 's'}, ${fmt.bytes(new TextEncoder().encode(content).length)}`]]));
       if (content) parts.push(codeBlock(content, 'Starts with', 8));

@@ -745,7 +745,10 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
         if (err.status === 404) setTimeout(() => { approvals.delete(a.id); drawApprovals(); }, 2500);
       }
     }
-    if (a.kind === 'question') {
+    const by = a.deadline_ms
+      ? h('p', { class: 'note approval-deadline', text: `Unanswered by ${fmt.clock(a.deadline_ms)}, it is ${a.kind === 'tool_call' ? 'denied' : 'skipped'}.` })
+      : null;
+    if (a.kind === 'question' || a.kind === 'agent_question') {
       const groups = (a.questions || []).map((q, n) => {
         const name = `${headId}-q${n}`;
         const opts = (q.options || []).map((o) => {
@@ -776,7 +779,7 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
         answer(`${base}/questions/${enc(a.id)}/reply`, text ? { text } : { answers }, 'Answer sent.', [reply, skip]);
       });
       skip.addEventListener('click', () => answer(`${base}/questions/${enc(a.id)}/reject`, {}, 'Question skipped.', [reply, skip]));
-      card.append(h('h3', { id: headId, text: `${inst.name} asks you` }), ...groups, other.wrap, actionsRow);
+      card.append(h('h3', { id: headId, text: `${inst.name} asks you` }), ...groups, other.wrap, by, actionsRow);
       if (!groups.length) card.insertBefore(questionsView(a.questions, a.preview), other.wrap);
       return card;
     }
@@ -788,6 +791,7 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
     card.append(
       h('h3', { id: headId }, `${inst.name} wants to use `, h('strong', { text: a.tool_name || 'a tool' })),
       toolInputView(a.tool_name, a.input, a.preview),
+      by,
       actionsRow);
     return card;
   }
