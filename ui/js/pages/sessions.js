@@ -917,17 +917,16 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
   });
 
   // ---- live
-  let wasBusy = BUSY.has(session.status);
   function onStatus(status, error) {
+    const was = BUSY.has(session.status);
     session = { ...session, status, error: error ?? (status === 'error' ? session.error : null) };
     drawHead();
-    const going = BUSY.has(status);
     reloadList();
-    if (wasBusy && !going) {
+    // A turn ended: its files, cost and anything the stream missed.
+    if (was && !BUSY.has(status)) {
       files.reload();
       syncSession();
     }
-    wasBusy = going;
   }
   function handle(d) {
     if (!d || (d.session_id && d.session_id !== sid)) return;
@@ -955,7 +954,7 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
       }
       approvals = new Map((a?.approvals || []).filter((x) => !x.state || x.state === 'open').map((x) => [x.id, x]));
       drawApprovals();
-      wasBusy = BUSY.has(s.status);
+      if (BUSY.has(session.status) && !BUSY.has(s.status)) files.reload();
       setSession(s);
     } catch {
       /* the shell shows an unreachable daemon */
@@ -1003,8 +1002,15 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
   drawAll();
   drawApprovals();
   openStream();
-  // A missed event (a stream that reconnects) is made good by a slow poll.
+  // A missed event (a stream that reconnects) is made good by a slow poll;
+  // the daemon's queue announcing a request or an answer syncs at once.
   ctx.every(syncSession, 10_000);
+  let syncSoon = null;
+  ctx.subscribe(['approval_requested', 'approval_resolved'], () => {
+    clearTimeout(syncSoon);
+    syncSoon = setTimeout(syncSession, 250);
+  });
+  ctx.onCleanup(() => clearTimeout(syncSoon));
   if (focusSeq !== null) {
     const target = log.querySelector(`li[data-seq="${focusSeq}"]`);
     focusSeq = null;
