@@ -6,6 +6,7 @@
 //! agent calls over MCP (`mcp_approve`) and the per-session live streams.
 
 pub mod capabilities;
+pub mod fork;
 pub mod mcp_approve;
 pub mod runner;
 
