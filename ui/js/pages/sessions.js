@@ -549,7 +549,7 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
   try {
     const [s, a] = await Promise.all([api.get(base), api.get(`${base}/approvals`)]);
     session = s;
-    approvals = new Map((a?.approvals || []).filter((x) => !x.state || x.state === 'open').map((x) => [x.id, x]));
+    approvals = new Map((a?.approvals || []).map((x) => [x.id, x]));
     await loadTranscript();
   } catch (err) {
     if (rethrow(err, ctx)) throw err;
@@ -903,7 +903,7 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
         setSession(next);
         logWrap.scrollTop = logWrap.scrollHeight;
       } catch (err) {
-        inlineError(sendRow, err.status === 409 ? 'The agent is still working on the last turn: wait, or Stop it.' : err);
+        inlineError(sendRow, err);
       }
     });
     if (!input.disabled) input.focus();
@@ -933,8 +933,7 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
     if (d.type === 'message') addMessage(d.message);
     else if (d.type === 'status') onStatus(d.status, d.error);
     else if (d.type === 'approval' && d.approval) {
-      if (d.approval.state && d.approval.state !== 'open') approvals.delete(d.approval.id);
-      else approvals.set(d.approval.id, d.approval);
+      approvals.set(d.approval.id, d.approval);
       drawApprovals();
     } else if (d.type === 'approval_resolved') {
       approvals.delete(d.id);
@@ -952,7 +951,7 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
         drawAll();
         if (near) logWrap.scrollTop = logWrap.scrollHeight;
       }
-      approvals = new Map((a?.approvals || []).filter((x) => !x.state || x.state === 'open').map((x) => [x.id, x]));
+      approvals = new Map((a?.approvals || []).map((x) => [x.id, x]));
       drawApprovals();
       if (BUSY.has(session.status) && !BUSY.has(s.status)) files.reload();
       setSession(s);
@@ -976,6 +975,8 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
       handle(d);
     };
     for (const t of ['message', 'status', 'approval', 'approval_resolved']) source.addEventListener(t, onEvent);
+    // Too much at once for the stream: read it all again.
+    source.addEventListener('lagged', () => syncSession());
     let opened = false;
     source.addEventListener('open', () => {
       view.dataset.live = 'true';
