@@ -297,14 +297,13 @@ function preview(a) {
   }
   if (a.kind === 'tool_call') {
     return h('figure', { class: 'preview tool-preview' },
-      h('figcaption', {}, 'A coding agent wants to use ', h('strong', { text: d.tool_name || 'a tool' }),
-        d.workspace ? h('span', { class: 'muted', text: ` in ${d.workspace}` }) : null),
+      h('figcaption', {}, 'It wants to use ', h('strong', { text: d.tool_name || 'a tool' })),
       toolInputView(d.tool_name, d.input, d.preview),
       sessionLink(d));
   }
   if (a.kind === 'agent_question') {
     return h('figure', { class: 'preview tool-preview' },
-      h('figcaption', { text: 'A coding agent asks you' }),
+      h('figcaption', { text: 'It asks you' }),
       questionsView(d.questions, d.preview),
       h('p', { class: 'note' }, 'Pick an answer in the session; Deny skips the question. ', sessionLink(d)));
   }
@@ -395,22 +394,30 @@ export function approvalCard(a, onAnswered) {
     ? h('p', { class: 'claimed-name' }, 'calls itself ', h('q', { text: who.claimed_name }),
       h('span', { class: 'muted', text: ' (its own claim, not checked)' }))
     : null;
-  const unverifiedName = who.name_source === 'unverified'
+  // A coding-agent session Holdfast runs itself: what it is, not app identity checks.
+  const agentKind = a.kind === 'tool_call' || a.kind === 'agent_question';
+  const unverifiedName = !agentKind && who.name_source === 'unverified'
     ? h('p', { class: 'note', text: a.kind === 'link'
       ? 'Holdfast does not know this app. Allowing the link registers it under the name you give below.'
       : 'Holdfast does not know this app: nothing checks the name it gives.' })
     : null;
   const card = h('article', { class: 'approval card', 'data-id': a.id, 'data-kind': a.kind, 'aria-labelledby': titleId },
     h('h3', { id: titleId }, h('strong', { class: 'app-name', text: who.app_name || 'An app' }), ` ${VERBS[a.kind] || `asks for “${a.kind}”`}`),
-    claimed,
+    agentKind ? null : claimed,
     unverifiedName,
     h('p', { class: 'queued-note muted', text: 'Waiting behind another request from this app.' }),
-    facts([
-      ['App id', appFacts(who)],
-      ['Web page', who.origin ? h('code', { class: 'wrap', text: who.origin }) : undefined],
-      ['Program', programFacts(who)],
-      ['Reason it gives', a.reason || 'No reason given'],
-    ]),
+    agentKind
+      ? facts([
+        ['Session', d.session_title || d.session_id || 'Unknown'],
+        ['Agent', d.agent || undefined],
+        ['Workspace', d.workspace ? h('code', { class: 'wrap', text: d.workspace }) : undefined],
+      ])
+      : facts([
+        ['App id', appFacts(who)],
+        ['Web page', who.origin ? h('code', { class: 'wrap', text: who.origin }) : undefined],
+        ['Program', programFacts(who)],
+        ['Reason it gives', a.reason || 'No reason given'],
+      ]),
     preview(a),
     naming?.wrap,
     scopes,
