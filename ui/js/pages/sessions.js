@@ -869,12 +869,14 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
       e.preventDefault();
       busy(save, async () => {
         try {
-          const next = await api.patch(`${base}/settings`, {
-            title: titleF.input.value.trim() || null,
+          const body = {
             model: model.input.value.trim() || null,
             system_prompt: system.input.value.trim() ? system.input.value : null,
             permission_mode: mode.select.value,
-          });
+          };
+          // A session always has a title: an empty field keeps the one it has.
+          if (titleF.input.value.trim()) body.title = titleF.input.value.trim();
+          const next = await api.patch(`${base}/settings`, body);
           setSession(next);
           notify('Settings saved. They apply from the next turn.');
           settings.hidden = true;
