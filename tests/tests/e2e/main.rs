@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod agents_sessions;
+mod agents_support;
 mod auth;
 mod bad_input;
 mod cli;
