@@ -25,6 +25,8 @@ const workspace = process.env.HOLDFAST_WORKSPACE;
 const live = !!process.env.HOLDFAST_LIVE;
 const modelUrl = process.env.HOLDFAST_MODEL_URL;
 const KEY = "sk-ant-test-0123456789-secretkey-wxyz";
+// Screenshot names: sessions-… or, for the live turn, sessions-live-….
+const P = live ? "sessions-live" : "sessions";
 
 async function settle(page) {
   await page.locator("main .view:not(.arriving)").first().waitFor();
@@ -41,7 +43,7 @@ async function json(res, what) {
   return res.status === 204 ? null : res.json();
 }
 
-await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
+await run(P, { width: 1280, height: 800 }, async ({ page, api }) => {
   step("log in; Agents → Sessions: no instances yet");
   await page.goto(`${base}/?bootstrap=${encodeURIComponent(ticket)}#/home`);
   await page.locator('nav a[href="#/agents"]').waitFor({ state: "attached" });
@@ -54,7 +56,7 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
   await page.locator('nav#nav a[href="#/agents"][aria-current="page"]').waitFor({ state: "attached" });
   await page.locator("#agent-instances .empty", { hasText: "No agent instances yet" }).waitFor();
   if (!(await page.locator("details.new-instance").evaluate((d) => d.open))) throw new Error("the form to create one is folded away");
-  await audit(page, "sessions-empty");
+  await audit(page, `${P}-empty`);
 
   step("while the instances load, the page shows a skeleton");
   let release;
@@ -66,7 +68,7 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
   await visit(page, "home");
   await page.goto(`${base}/#/sessions`);
   await page.locator("main > .skeleton[aria-busy=true]").waitFor();
-  await audit(page, "sessions-loading");
+  await audit(page, `${P}-loading`);
   release();
   await settle(page);
   await page.unroute(/\/api\/v1\/instances$/);
@@ -96,7 +98,7 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
   } else {
     await page.locator("#agent-instance code", { hasText: inst.program.path }).waitFor();
   }
-  await audit(page, "sessions-instance");
+  await audit(page, `${P}-instance`);
 
   step("set the provider key: a password field, cleared after saving, the hint shown, the key never on the page");
   const provider = page.locator(".provider-form").first();
@@ -127,7 +129,7 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
   await page.locator(".workspace-list .workspace", { hasText: workspace }).waitFor();
   await page.locator("#instance-workspaces .inline-error").waitFor({ state: "detached" });
   await page.locator("#session-form select[name=workspace] option", { hasText: "demo" }).waitFor({ state: "attached" });
-  await audit(page, "sessions-instance-set");
+  await audit(page, `${P}-instance-set`);
 
   let sid;
   if (live) {
@@ -137,7 +139,8 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
     const sform = page.locator("#session-form");
     await sform.getByLabel("Title (optional)").fill("Write a greeting");
     await sform.locator("select[name=workspace]").selectOption(workspace);
-    await sform.getByLabel("First prompt (optional)").fill("Please create hello.txt saying hello.");
+    // The stand-in model API answers WRITE_FILE with a Write of hello.txt.
+    await sform.getByLabel("First prompt (optional)").fill("Please WRITE_FILE now");
     await sform.locator('button[type="submit"]').click();
     await page.locator("#agent-session").waitFor();
     await settle(page);
@@ -149,7 +152,7 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
     await page.locator("#session-status[data-status=waiting]").waitFor();
     await page.locator("#session-input[disabled]").waitFor();
     await page.locator('[data-action="stop-run"]').waitFor();
-    await audit(page, "sessions-approval");
+    await audit(page, `${P}-approval`);
 
     step("live: the same request in the approvals queue, with a readable preview");
     await visit(page, "approvals");
@@ -157,7 +160,7 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
     await card.waitFor();
     await card.locator(".tool-preview", { hasText: "Write" }).waitFor();
     await card.locator(".tool-input code", { hasText: "hello.txt" }).first().waitFor();
-    await audit(page, "sessions-approval-queue");
+    await audit(page, `${P}-approval-queue`);
 
     step("live: Allow inline; the turn ends and the file is in the Files panel");
     await visit(page, `sessions/${inst.id}/${sid}`);
@@ -168,7 +171,7 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
     await page.locator("#session-transcript .kind-result").first().waitFor();
     await page.locator("#session-files .file-link", { hasText: "hello.txt" }).waitFor({ timeout: 20000 });
     await page.locator("#session-transcript .kind-tool_use summary").first().click();
-    await audit(page, "sessions-live");
+    await audit(page, `${P}-turn`);
   } else {
     step("a session made over the API (the program is missing), opened by its deep link");
     const made = await json(await api(`/instances/${inst.id}/sessions`, {
@@ -192,7 +195,7 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
   if (!/[?&]token=/.test(href) || !/[?&]path=README\.md/.test(href)) throw new Error(`the download link is ${href}`);
   const got = await page.evaluate(async (u) => { const r = await fetch(u); return { status: r.status, text: await r.text() }; }, href);
   if (got.status !== 200 || !got.text.includes("# Demo")) throw new Error(`download: ${JSON.stringify(got)}`);
-  await audit(page, "sessions-session");
+  await audit(page, `${P}-session`);
 
   step("settings: title, model and tool permissions saved");
   await page.locator('[data-action="settings"]').click();
@@ -223,11 +226,11 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
   await page.locator("#agent-sessions").getByLabel("Search sessions").fill(live ? "hello" : "nothing-like-this");
   if (live) await page.locator("#agent-sessions .search-hit").first().waitFor();
   else await page.locator("#agent-sessions .search-results .empty", { hasText: "Nothing in the transcripts matches" }).waitFor();
-  await audit(page, "sessions-search");
+  await audit(page, `${P}-search`);
   await page.locator("#agent-sessions").getByLabel("Search sessions").fill("");
   await page.locator("#agent-sessions .search-results").waitFor({ state: "hidden" });
 
-  if (!live) {
+  if (!live && !inst.available) {
     step("a prompt to a session whose program is missing: the page says what went wrong");
     await page.fill("#session-input", "hello?");
     await page.press("#session-input", "Enter");
@@ -236,8 +239,8 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
     if (await page.locator("#session-status[data-status=error]").count()) {
       await page.locator("#agent-session .session-error").waitFor();
     }
-    await audit(page, "sessions-send-error");
-  } else {
+    await audit(page, `${P}-send-error`);
+  } else if (live) {
     step("live: fork from the first message");
     await page.locator("#session-transcript .kind-text [data-action=fork]").first().click();
     await page.waitForFunction((old) => !location.hash.endsWith(old), sid);
@@ -258,7 +261,7 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
   const err = page.locator(".session-unavailable[role=alert]");
   await err.waitFor();
   await err.getByRole("button", { name: "Try again" }).waitFor();
-  await audit(page, "sessions-error");
+  await audit(page, `${P}-error`);
   await err.getByRole("button", { name: "Try again" }).click();
   await settle(page);
   await page.locator(".session-unavailable").waitFor();
@@ -270,7 +273,7 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
   await visit(page, "sessions");
   const down = page.locator(".sessions-unavailable[role=alert]");
   await down.getByRole("button", { name: "Try again" }).waitFor();
-  await audit(page, "sessions-load-error");
+  await audit(page, `${P}-load-error`);
   await page.unroute(/\/api\/v1\/instances$/);
   await down.getByRole("button", { name: "Try again" }).click();
   await page.locator("#agent-instances .instance-item", { hasText: "My Claude" }).waitFor();
@@ -283,5 +286,5 @@ await run("sessions", { width: 1280, height: 800 }, async ({ page, api }) => {
   await page.getByRole("heading", { name: "Holdfast is not answering" }).waitFor();
   if (await page.locator("#agent-instances").count()) throw new Error("the instances stay shown while offline");
   if (await page.locator("main button:enabled").count()) throw new Error("actions stay enabled with the daemon gone");
-  await audit(page, "sessions-offline");
+  await audit(page, `${P}-offline`);
 });
