@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod agents_instances;
 mod auth;
 mod bad_input;
 mod cli;
