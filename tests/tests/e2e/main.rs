@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod agents_instances;
 mod agents_sessions;
 mod agents_support;
 mod auth;
