@@ -499,7 +499,7 @@ function modeSelect(value, attrs = {}) {
 }
 
 function newSessionForm(inst) {
-  const title = field('Title (optional)', { name: 'title', maxLength: 200, autocomplete: 'off', placeholder: 'e.g. Fix the build' });
+  const title = field('Title (optional)', { name: 'title', maxLength: 100, autocomplete: 'off', placeholder: 'e.g. Fix the build' });
   const wsId = uid('f');
   const spaces = inst.workspaces || [];
   const workspace = h('select', { id: wsId, name: 'workspace' },
@@ -848,16 +848,16 @@ async function sessionView(ctx, pane, inst, sid, reloadList) {
   });
 
   function drawSettings() {
-    const titleF = field('Title', { name: 'title', maxLength: 200, value: session.title || '', autocomplete: 'off' });
+    const titleF = field('Title', { name: 'title', maxLength: 100, value: session.title || '', autocomplete: 'off' });
     const listId = uid('l');
-    const model = field('Model', { name: 'model', maxLength: 200, value: session.model || '', autocomplete: 'off', placeholder: 'The agent’s default' },
+    const model = field('Model', { name: 'model', maxLength: 128, value: session.model || '', autocomplete: 'off', placeholder: 'The agent’s default' },
       'Leave empty for the agent’s default.');
     model.input.setAttribute('list', listId);
     const models = h('datalist', { id: listId });
     api.get(`/instances/${enc(inst.id)}/models`).then((r) => {
       fill(models, (r?.models || []).map((m) => h('option', { value: m.id, text: m.name || m.id })));
     }).catch(() => {});
-    const system = field('System prompt', { tag: 'textarea', name: 'system_prompt', rows: 3, maxLength: 100000, value: session.system_prompt || '' },
+    const system = field('System prompt', { tag: 'textarea', name: 'system_prompt', rows: 3, maxLength: 65536, value: session.system_prompt || '' },
       'Extra instructions the agent gets with every turn.');
     const mode = modeSelect(session.permission_mode);
     const save = h('button', { type: 'submit', class: 'primary', text: 'Save settings' });
