@@ -134,9 +134,10 @@ pub fn local_only(inst: &Instance) -> ApiResult<()> {
 
 /// Tells listeners (the web UI) that an instance changed.
 pub fn announce(state: &AppState, id: &str, change: &str) {
-    state
-        .events
-        .publish("agent_instance", json!({"instance_id": id, "change": change}));
+    state.events.publish(
+        "agent_instance",
+        json!({"instance_id": id, "change": change}),
+    );
 }
 
 /// 501 with a message saying what to do instead.
@@ -252,10 +253,7 @@ pub async fn create(
     params(("id" = String, Path, description = "Instance id (`ai_…`)")),
     responses((status = 200, body = InstanceBody),
               (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let inst = find(&state, &id).await?;
     Ok(Json(instance_view(&state, inst).await))
 }
