@@ -14,7 +14,7 @@
 // and offline once the daemon stops. With HOLDFAST_LIVE, one real turn:
 // the agent asks to write a file, the request shows inline and in the
 // approvals queue with a readable preview, Allow, the file lands in the
-// Files panel.
+// Files panel; then a question with options answered inline.
 // Environment: browser.mjs, plus HOLDFAST_PID (the daemon, stopped at the
 // end), HOLDFAST_WORKSPACE (a folder with README.md and src/main.rs), and
 // for the live turn HOLDFAST_LIVE=1 and HOLDFAST_MODEL_URL (the stand-in
@@ -172,6 +172,20 @@ await run(P, { width: 1280, height: 800 }, async ({ page, api }) => {
     await page.locator("#session-files .file-link", { hasText: "hello.txt" }).waitFor({ timeout: 20000 });
     await page.locator("#session-transcript .kind-tool_use summary").first().click();
     await audit(page, `${P}-turn`);
+
+    step("live: a prompt sent with Enter; the agent asks a question with options, answered inline");
+    await page.fill("#session-input", "Now ASK_QUESTION please");
+    await page.press("#session-input", "Enter");
+    const q = page.locator(".session-approval[data-kind=question]");
+    await q.waitFor({ timeout: 60000 });
+    await q.locator("legend", { hasText: "Which colour?" }).waitFor();
+    await q.locator("label", { hasText: "Red" }).waitFor();
+    await audit(page, `${P}-question`);
+    await q.locator("label", { hasText: "Blue" }).click();
+    await q.locator("[data-action=reply]").click();
+    await q.waitFor({ state: "detached" });
+    await page.locator("#session-status[data-status=idle]").waitFor({ timeout: 60000 });
+    await page.locator("#session-transcript .kind-text", { hasText: "Blue" }).last().waitFor({ timeout: 20000 });
   } else {
     step("a session made over the API (the program is missing), opened by its deep link");
     const made = await json(await api(`/instances/${inst.id}/sessions`, {

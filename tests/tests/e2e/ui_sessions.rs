@@ -10,7 +10,8 @@
 //! and recovering, and offline once the daemon stops. With the real Claude
 //! Code (tests/agents/setup.sh) and the stand-in model API: one turn driven
 //! from the page, its Write tool call allowed inline (and shown in the
-//! approvals queue), the file in the Files panel, fork.
+//! approvals queue), the file in the Files panel, a question with options
+//! answered inline, fork.
 
 use serde_json::Value;
 
@@ -104,6 +105,7 @@ async fn ui_sessions_live_turn_with_an_approval() {
         "sessions-live-approval",
         "sessions-live-approval-queue",
         "sessions-live-turn",
+        "sessions-live-question",
         "sessions-live-session",
         "sessions-live-error",
         "sessions-live-offline",
