@@ -160,6 +160,11 @@ async fn schemathesis_finds_no_server_error_nor_response_off_its_schema() {
             "/api/v1/auth/logout",
             "/api/v1/identity/lock",
             "/api/v1/profile/push-test",
+            // Answer 501 by design (docs/agents.md): no sign-in flow to fuzz.
+            "/api/v1/instances/{id}/auth-login",
+            "/api/v1/instances/{id}/providers/{provider}/oauth/authorize",
+            "/api/v1/instances/{id}/providers/{provider}/oauth/callback",
+            "/api/v1/instances/{id}/mcp/{name}/oauth",
         ],
     )
     .await;

@@ -261,7 +261,14 @@ fn parse_models(spec: &ProviderSpec, answer: &Value) -> Vec<ModelBody> {
             let name = m["display_name"]
                 .as_str()
                 .or_else(|| m["displayName"].as_str())
-                .or_else(|| m["id"].is_string().then(|| m["name"].as_str()).flatten())
+                .or_else(|| {
+                    // OpenAI-style lists name a model apart from its id.
+                    if m["id"].is_string() {
+                        m["name"].as_str()
+                    } else {
+                        None
+                    }
+                })
                 .filter(|n| !n.is_empty() && n.len() <= 256)
                 .unwrap_or(id);
             Some(ModelBody {
