@@ -1,6 +1,7 @@
 //! holdfast-daemon: Holdfast's network surfaces in front of holdfast-core,
 //! the lifecycle that runs them ([`RunningDaemon`]), and the `holdfast` CLI.
 
+pub mod agents;
 pub mod api;
 pub mod cli;
 pub mod daemon;

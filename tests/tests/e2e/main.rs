@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod agents_remote;
 mod auth;
 mod bad_input;
 mod cli;

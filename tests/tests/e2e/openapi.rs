@@ -159,6 +159,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/library/prefs/{vault_id}/{file_id}"),
     ("post", "/api/v1/play-events"),
     ("post", "/api/v1/library/radio"),
+    ("get", "/api/v1/instances/{id}/share-url"),
+    ("post", "/api/v1/instances/{id}/reset-key"),
+    ("post", "/api/v1/instances/remote"),
 ];
 
 /// Every route of the agent hub's router.

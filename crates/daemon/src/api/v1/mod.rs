@@ -1,6 +1,7 @@
 //! `/api/v1` routes, a module per feature. Public routes need no bearer
 //! (the spec's bootstrap set); everything else is protected.
 
+pub mod agent_remote;
 pub mod agents;
 pub mod approvals;
 pub mod apps;
@@ -168,6 +169,9 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(agents::revoke_invite))
         .routes(routes!(agents::approve))
         .routes(routes!(agents::revoke))
+        .routes(routes!(agent_remote::share_url))
+        .routes(routes!(agent_remote::reset_key))
+        .routes(routes!(agent_remote::add_remote))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(profile::get_profile, profile::put_profile))
