@@ -234,7 +234,21 @@ impl Approvals {
 
     /// Ask the user and wait for the answer, the deadline or a lock.
     pub async fn request(self: &Arc<Self>, new: NewApproval) -> Result<Decision, ApprovalError> {
-        let id = hex::encode(crate::identity::crypto::random_bytes::<16>());
+        self.request_as(Self::new_id(), new).await
+    }
+
+    /// A fresh request id (random 128-bit, hex).
+    pub fn new_id() -> String {
+        hex::encode(crate::identity::crypto::random_bytes::<16>())
+    }
+
+    /// [`Self::request`] under an id the caller chose with [`Self::new_id`],
+    /// for callers that keep state about the request while it waits.
+    pub async fn request_as(
+        self: &Arc<Self>,
+        id: String,
+        new: NewApproval,
+    ) -> Result<Decision, ApprovalError> {
         let app_key = new.requester.app_key();
         let created_ms = now_ms();
         let (tx, mut rx) = oneshot::channel();

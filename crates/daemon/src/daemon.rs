@@ -152,7 +152,21 @@ impl RunningDaemon {
             started_at_ms,
             cancel.clone(),
         );
+        let approvals = Approvals::new(events.clone());
+        let agent_store = holdfast_core::agents::AgentStore::new(catalog.clone(), paths.data_dir());
+        let agents = crate::agents::AgentsState {
+            runner: crate::agents::runner::Runner::new(
+                agent_store.clone(),
+                approvals.clone(),
+                events.clone(),
+                identity.clone(),
+                cancel.clone(),
+            ),
+            store: agent_store,
+        };
+        agents.runner.recover().await;
         let state = AppState {
+            agents,
             mesh,
             diagnostics: Diagnostics::new(&paths, config.clone()),
             profile,
@@ -169,7 +183,7 @@ impl RunningDaemon {
             auth,
             catalog: catalog.clone(),
             identity: identity.clone(),
-            approvals: Approvals::new(events.clone()),
+            approvals,
             apps: Apps::new(catalog.clone()),
             vaults,
             folders,
@@ -196,6 +210,26 @@ impl RunningDaemon {
             fingerprint: t.fingerprint.clone(),
         });
         let api = serve::spawn(listener, router, tls.map(|t| t.config))?;
+        // The agents' approval helper calls the API on loopback.
+        let hook_addr = std::net::SocketAddr::new(
+            if api_addr.ip().is_unspecified() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                api_addr.ip()
+            },
+            api_addr.port(),
+        );
+        let _ = state
+            .agents
+            .runner
+            .hook
+            .set(crate::agents::runner::HookTarget {
+                base_url: format!(
+                    "{}://{hook_addr}/api/v1",
+                    if api_tls.is_some() { "https" } else { "http" }
+                ),
+                ca_file: api_tls.as_ref().map(|t| t.cert_file.clone()),
+            });
 
         let ipc_listener = ipc::bind(config.ipc.bind)?;
         let ipc_addr = ipc_listener.local_addr()?;
@@ -295,6 +329,7 @@ impl RunningDaemon {
         let _ = std::fs::remove_file(self.paths.endpoints());
         // Ends event streams, so draining connections does not wait on them.
         self.cancel.cancel();
+        self.state.agents.runner.stop_all().await;
         self.state.mesh.stop().await;
         self.state.s3.gateway.stop().await.context("S3 gateway")?;
         let hub = async {

@@ -168,6 +168,15 @@ async fn an_instance_is_used_from_another_device_over_the_mesh() {
             .unwrap()
             .starts_with("text/event-stream")
     );
+    // The first event (the session's status) came from A, with A's
+    // session id.
+    let mut seen = String::new();
+    while !seen.contains("\n\n") {
+        let chunk = events.chunk().await.unwrap().expect("an event");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("\"type\":\"status\""), "{seen}");
+    assert!(seen.contains(&sid), "{seen}");
 
     // B reaches A over the swarm only: no connection from B's process to
     // A's REST, IPC or hub ports.

@@ -84,7 +84,7 @@ pub struct MeshCaller {
 
 /// The seal key agents secrets live under (the identity must be unlocked).
 pub fn seal_key(state: &AppState) -> Result<Key, ApiError> {
-    Ok(state.identity.purpose_key(crate::agents::SEAL_PURPOSE)?)
+    crate::agents::AgentsState::seal_key(&state.identity)
 }
 
 /// Shared by the host service, the routes and the forward layer.
@@ -164,13 +164,7 @@ impl RemoteState {
 }
 
 fn agents_err(e: AgentsError) -> ApiError {
-    match e {
-        AgentsError::BadRequest(m) => ApiError::bad_request(m),
-        AgentsError::NotFound(m) => ApiError::not_found(m),
-        AgentsError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
-        AgentsError::Locked => ApiError::forbidden(AgentsError::Locked.to_string()),
-        other => ApiError::internal(other),
-    }
+    e.into()
 }
 
 // ---------------------------------------------------------------- host side

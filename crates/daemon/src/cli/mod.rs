@@ -61,6 +61,9 @@ enum Command {
     Fsck(fsck::FsckArgs),
     /// Create, join and inspect the private network your devices share.
     Network(network::NetworkArgs),
+    /// The approval MCP server the daemon hands to coding agents (stdio).
+    #[command(name = "_mcp-approve", hide = true)]
+    McpApprove,
 }
 
 /// Which daemon: where its data (and by default its config) lives.
@@ -97,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Approvals(args) => client::block_on(approvals::run(args)),
         Command::Apps(args) => client::block_on(apps::run(args)),
         Command::Network(args) => client::block_on(network::run(args)),
+        Command::McpApprove => client::block_on(crate::agents::mcp_approve::run()),
         Command::Fsck(args) => match fsck::run(args) {
             Ok(true) => return ExitCode::SUCCESS,
             Ok(false) => return ExitCode::from(fsck::EXIT_DAMAGED),

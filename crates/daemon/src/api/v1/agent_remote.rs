@@ -36,13 +36,7 @@ pub struct AddRemoteBody {
 }
 
 fn agents_err(e: AgentsError) -> ApiError {
-    match e {
-        AgentsError::BadRequest(m) => ApiError::bad_request(m),
-        AgentsError::NotFound(m) => ApiError::not_found(m),
-        AgentsError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
-        AgentsError::Locked => ApiError::forbidden(AgentsError::Locked.to_string()),
-        other => ApiError::internal(other),
-    }
+    e.into()
 }
 
 fn no_store(url: String) -> (HeaderMap, Json<AgentShareUrl>) {

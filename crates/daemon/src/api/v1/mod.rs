@@ -2,6 +2,7 @@
 //! (the spec's bootstrap set); everything else is protected.
 
 pub mod agent_remote;
+pub mod agent_sessions;
 pub mod agents;
 pub mod approvals;
 pub mod apps;
@@ -41,6 +42,8 @@ pub fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::bootstrap_exchange))
         .routes(routes!(auth::admin_set_password))
         .routes(routes!(auth::admin_bootstrap_ticket))
+        // Authenticated by the run's secret, on loopback only.
+        .routes(routes!(agent_sessions::hook))
 }
 
 pub fn protected_routes() -> OpenApiRouter<AppState> {
@@ -132,6 +135,22 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(contacts::get, contacts::put, contacts::delete))
         .routes(routes!(profile::push_test))
         .routes(routes!(settings::get, settings::put))
+        .routes(routes!(agent_sessions::list, agent_sessions::create))
+        .routes(routes!(agent_sessions::get, agent_sessions::delete))
+        .routes(routes!(agent_sessions::transcript))
+        .routes(routes!(agent_sessions::events))
+        .routes(routes!(agent_sessions::files))
+        .routes(routes!(agent_sessions::send))
+        .routes(routes!(agent_sessions::stop))
+        .routes(routes!(agent_sessions::archive))
+        .routes(routes!(agent_sessions::unarchive))
+        .routes(routes!(agent_sessions::resume))
+        .routes(routes!(agent_sessions::fork))
+        .routes(routes!(agent_sessions::settings))
+        .routes(routes!(agent_sessions::approvals))
+        .routes(routes!(agent_sessions::decide))
+        .routes(routes!(agent_sessions::reply))
+        .routes(routes!(agent_sessions::reject))
         .routes(routes!(library::artists))
         .routes(routes!(library::artist))
         .routes(routes!(library::albums))
