@@ -139,6 +139,14 @@ impl RemoteState {
         }
     }
 
+    fn forget(&self, instance: &str) {
+        self.inner
+            .generations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(instance);
+    }
+
     fn known_session(&self, sid: &str) -> Option<String> {
         self.inner
             .sessions
@@ -326,7 +334,11 @@ async fn authorise(state: &AppState, head: &RequestHead) -> Result<(), ApiError>
         .map_err(agents_err)?
     {
         Access::Granted => {}
-        Access::NoInstance => return Err(ApiError::not_found("no such agent instance")),
+        Access::NoInstance => {
+            // Keep no token for made-up ids.
+            state.agent_remote.forget(&head.instance_id);
+            return Err(ApiError::not_found("no such agent instance"));
+        }
         Access::Refused => {
             return Err(ApiError::forbidden(
                 "this share link is no longer valid: ask the device hosting the instance for a new one",
