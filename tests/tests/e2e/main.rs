@@ -4,6 +4,8 @@
 mod harness;
 
 mod agents_remote;
+mod agents_sessions;
+mod agents_support;
 mod auth;
 mod bad_input;
 mod cli;

@@ -275,7 +275,13 @@ impl AgentStore {
         id: &str,
     ) -> Result<Option<(String, String, Vec<String>, String)>> {
         let row_id = id.to_owned();
-        let row: Option<(Option<String>, Option<String>, Option<String>, Option<Vec<u8>>)> = self
+        type Row = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<Vec<u8>>,
+        );
+        let row: Option<Row> = self
             .catalog
             .read(move |c| {
                 c.query_row(
@@ -531,13 +537,11 @@ impl AgentStore {
             .map(|u| crate::settings::check_base_url("base_url", u.trim()))
             .transpose()
             .map_err(|e| AgentsError::BadRequest(e.to_string()))?;
-        if base_url.is_some() {
-            if spec.base_url_env.is_none() {
-                return Err(AgentsError::BadRequest(format!(
-                    "base_url: {} takes no base URL",
-                    spec.name
-                )));
-            }
+        if base_url.is_some() && spec.base_url_env.is_none() {
+            return Err(AgentsError::BadRequest(format!(
+                "base_url: {} takes no base URL",
+                spec.name
+            )));
         }
         let sealed = crypto::seal(seal_key, api_key.as_bytes(), &provider_aad(id, provider));
         let h = mask(api_key);

@@ -156,3 +156,15 @@ async fn write(out: &Mutex<tokio::io::Stdout>, msg: Value) {
     let _ = out.write_all(line.as_bytes()).await;
     let _ = out.flush().await;
 }
+
+/// Entry point for binaries other than `holdfast` (the desktop app runs the
+/// daemon in-process, so agents get the desktop binary as their helper).
+pub fn main_blocking() -> std::process::ExitCode {
+    match crate::cli::client_block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("holdfast _mcp-approve: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

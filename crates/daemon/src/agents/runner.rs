@@ -465,9 +465,14 @@ impl Runner {
             .await?;
         self.publish_messages(&sid, &user);
 
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| RunError::Unavailable(format!("could not start {program}: {e}")))?;
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                let why = format!("could not start {program}: {e}");
+                self.set_status(session, "error", Some(&why)).await;
+                return Err(RunError::Unavailable(why));
+            }
+        };
         let mut stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
         let stderr = child.stderr.take().expect("piped");

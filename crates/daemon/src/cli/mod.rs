@@ -88,6 +88,11 @@ impl Location {
     }
 }
 
+/// Runs a future on a small runtime, as the client commands do.
+pub fn client_block_on(fut: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    client::block_on(fut)
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -100,7 +105,7 @@ pub fn main() -> ExitCode {
         Command::Approvals(args) => client::block_on(approvals::run(args)),
         Command::Apps(args) => client::block_on(apps::run(args)),
         Command::Network(args) => client::block_on(network::run(args)),
-        Command::McpApprove => client::block_on(crate::agents::mcp_approve::run()),
+        Command::McpApprove => return crate::agents::mcp_approve::main_blocking(),
         Command::Fsck(args) => match fsck::run(args) {
             Ok(true) => return ExitCode::SUCCESS,
             Ok(false) => return ExitCode::from(fsck::EXIT_DAMAGED),

@@ -172,7 +172,6 @@ pub struct CreateBody {
     responses(
         (status = 201, description = "The session"),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "The agent program is not installed (prompt given)", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -198,8 +197,10 @@ pub async fn create(
             },
         )
         .await?;
-    if let Some(text) = body.prompt {
-        if let Err(e) = state
+    // A first turn that cannot start leaves the session (201) with the
+    // reason on it: the owner fixes the cause and sends again.
+    if let Some(text) = body.prompt
+        && let Err(e) = state
             .agents
             .runner
             .send(
@@ -210,17 +211,13 @@ pub async fn create(
                 },
             )
             .await
-        {
-            // The session stays (the owner can fix the cause and send again);
-            // the failure is on it for the UI to show.
-            let msg = e.to_string();
-            let _ = state
-                .agents
-                .store
-                .set_status(&session.id, "error", Some(&msg))
-                .await;
-            return Err(e.into());
-        }
+    {
+        let msg = e.to_string();
+        state
+            .agents
+            .store
+            .set_status(&session.id, "error", Some(&msg))
+            .await?;
     }
     Ok((
         StatusCode::CREATED,
