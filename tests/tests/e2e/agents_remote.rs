@@ -8,12 +8,19 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
+use crate::agents_support::{agent_node, claude_bin_dir, keyed_instance, stand_in, wait_status};
+use crate::events::read_until;
 use crate::harness::assert_error;
 use crate::mesh::Node;
 
 /// Two nodes on one network, connected.
 async fn pair() -> (Node, Node) {
     let (a, b) = tokio::join!(Node::start(), Node::start());
+    join(a, b).await
+}
+
+/// `b` joins a network `a` creates.
+async fn join(a: Node, b: Node) -> (Node, Node) {
     let net = a.create_network().await;
     let url = a.invite(&net).await;
     b.join_network(&url).await;
@@ -249,4 +256,50 @@ async fn an_instance_is_used_from_another_device_over_the_mesh() {
     // … and its link is refused when added afresh.
     let r = b.post("/instances/remote", json!({"url": gurl})).await;
     assert!(matches!(r.status().as_u16(), 200 | 404), "{}", r.status());
+}
+
+#[tokio::test]
+async fn a_real_turn_runs_on_the_host_and_streams_to_the_other_device() {
+    let Some(bin) = claude_bin_dir().await else {
+        return;
+    };
+    let model = stand_in().await;
+    let (d, t) = agent_node(&bin).await;
+    let ws = tempfile::tempdir().unwrap();
+    let aid = keyed_instance(&d, &t, &model, "sk-ant-remote-test-SECRET", ws.path()).await;
+    let workspace = std::fs::canonicalize(ws.path()).unwrap();
+    let (a, b) = join(Node { d, token: t }, Node::start().await).await;
+    let url = share_url(&a, &aid).await;
+    let remote = b.post_ok("/instances/remote", json!({"url": url})).await;
+    let rid = s(&remote["id"]);
+
+    // B starts a turn on A's agent and follows it live, all through B.
+    let sess = b
+        .post_ok(
+            &format!("/instances/{rid}/sessions"),
+            json!({"title": "Remote turn", "workspace": workspace.to_str().unwrap()}),
+        )
+        .await;
+    let sid = s(&sess["id"]);
+    let mut sse = b
+        .d
+        .get(&format!("/sessions/{sid}/events?token={}", b.token))
+        .await;
+    assert_eq!(sse.status(), 200);
+    read_until(&mut sse, "event: status").await;
+    let r = b
+        .post(
+            &format!("/sessions/{sid}/messages"),
+            json!({"text": "Say hello REMOTE"}),
+        )
+        .await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    read_until(&mut sse, "Hello from the stand-in: REMOTE").await;
+    let done = wait_status(&b.d, &b.token, &sid, &["idle", "error"]).await;
+    assert_eq!(done["status"], "idle", "{done}");
+    assert_eq!(done["instance_id"], rid);
+    let msgs = b.get(&format!("/sessions/{sid}/transcript")).await;
+    let all = msgs["messages"].to_string();
+    assert!(all.contains("Hello from the stand-in: REMOTE"), "{all}");
+    assert!(!model.seen.all().is_empty());
 }
