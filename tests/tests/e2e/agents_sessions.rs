@@ -8,21 +8,13 @@
 use serde_json::{Value, json};
 
 use crate::agents_support::{
-    agent_node, claude_bin_dir, keyed_instance, processes_with, stand_in, transcript,
+    agent_node, claude_bin_dir, keyed_instance, processes_with, stand_in, texts, transcript,
     wait_approval, wait_status,
 };
 use crate::events::read_until;
 use crate::harness::{TestDaemon, assert_error, eventually};
 
 const KEY: &str = "sk-ant-test-0123456789abcdefSECRET";
-
-fn texts(messages: &[Value]) -> String {
-    messages
-        .iter()
-        .map(|m| format!("{}/{}: {}", m["role"], m["kind"], m["text"]))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 #[tokio::test]
 async fn a_whole_session_with_approvals_search_and_fork() {
@@ -361,7 +353,7 @@ async fn stop_ends_the_agent_and_everything_it_started() {
     let a = wait_approval(&d, &t, &sid).await;
     assert_eq!(a["tool_name"], "Bash");
     assert!(
-        a["preview"].as_str().unwrap().starts_with("$ sleep 300"),
+        a["preview"].as_str().unwrap().starts_with("$ tail -f"),
         "{a}"
     );
     d.post_auth(

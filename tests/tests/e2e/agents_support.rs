@@ -5,7 +5,7 @@
 //! stand-in answers as the API documents (streamed server-sent events, or
 //! one JSON message), scripted by words in the user's last turn:
 //! `WRITE_FILE` → a Write tool call (which needs approval), `ASK_QUESTION`
-//! → an AskUserQuestion call, `RUN_SLEEP <marker>` → a Bash `sleep` that
+//! → an AskUserQuestion call, `RUN_SLEEP <marker>` → a Bash `tail -f` that
 //! runs until stopped; anything else → a text answer echoing the turn.
 //! After a tool result it answers with text quoting the result.
 // Shared by the agent tests; not every test uses every helper.
@@ -283,7 +283,7 @@ async fn messages(State(seen): State<Seen>, headers: HeaderMap, body: String) ->
         tool_reply(
             &id,
             "Bash",
-            json!({"command": format!("sleep 300; echo {marker}"), "description": "Wait"}),
+            json!({"command": format!("tail -f /dev/null; echo {marker}"), "description": "Wait"}),
         )
     } else {
         let words: String = text
@@ -368,11 +368,35 @@ pub async fn wait_status(d: &TestDaemon, t: &str, sid: &str, states: &[&str]) ->
 
 /// Waits for a pending approval of the session; returns it.
 pub async fn wait_approval(d: &TestDaemon, t: &str, sid: &str) -> Value {
-    crate::harness::eventually("an approval in the session", || async {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
         let v = d.get_json(&format!("/sessions/{sid}/approvals"), t).await;
-        v["approvals"].as_array().and_then(|a| a.first().cloned())
-    })
-    .await
+        if let Some(a) = v["approvals"].as_array().and_then(|a| a.first().cloned()) {
+            return a;
+        }
+        if std::time::Instant::now() > deadline {
+            let s = d.get_json(&format!("/sessions/{sid}"), t).await;
+            let msgs = transcript(d, t, sid).await;
+            panic!("no approval in the session: {s}\n{}", texts(&msgs));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A transcript as readable lines (for failure messages).
+pub fn texts(messages: &[Value]) -> String {
+    messages
+        .iter()
+        .map(|m| {
+            format!(
+                "{}/{}: {}",
+                m["role"].as_str().unwrap_or(""),
+                m["kind"].as_str().unwrap_or(""),
+                m["text"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The session's transcript.

@@ -31,6 +31,7 @@ struct Hook {
 
 /// Runs until stdin closes (the agent ended).
 pub async fn run() -> anyhow::Result<()> {
+    crate::tls::install_crypto_provider();
     let base = std::env::var("HOLDFAST_MCP_URL")?;
     let sid = std::env::var("HOLDFAST_MCP_SESSION")?;
     let secret = std::env::var("HOLDFAST_MCP_SECRET")?;

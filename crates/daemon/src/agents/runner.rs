@@ -500,6 +500,7 @@ impl Runner {
         done: watch::Sender<bool>,
     ) {
         let sid = session.id.clone();
+        let resumed = session.agent_session.is_some();
         let stderr_task = tokio::spawn(async move {
             let mut tail = Vec::new();
             let mut buf = [0u8; 4096];
@@ -529,7 +530,11 @@ impl Runner {
             match read {
                 Ok(0) => break,
                 Ok(_) => {
-                    let parsed = claude_stream::parse_line(&String::from_utf8_lossy(&line));
+                    let mut parsed = claude_stream::parse_line(&String::from_utf8_lossy(&line));
+                    // "Started" once per session, not once per turn.
+                    if resumed {
+                        parsed.messages.retain(|m| m.kind != "init");
+                    }
                     if let Some(r) = &parsed.result {
                         let _ = self.store.add_cost(&sid, r.cost_usd).await;
                         turn_error = r.error.clone();

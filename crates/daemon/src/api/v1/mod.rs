@@ -2,6 +2,8 @@
 //! (the spec's bootstrap set); everything else is protected.
 
 pub mod agent_remote;
+pub mod agent_config;
+pub mod agent_instances;
 pub mod agent_sessions;
 pub mod agents;
 pub mod approvals;
@@ -57,6 +59,10 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
     let uploads = OpenApiRouter::new()
         .routes(routes!(files::upload))
         .layer(DefaultBodyLimit::disable());
+    // Agent attachments: raw bytes up to 20 MiB.
+    let agent_attachments = OpenApiRouter::new()
+        .routes(routes!(agent_instances::attachment_add))
+        .layer(DefaultBodyLimit::max(agent_instances::MAX_ATTACHMENT_BYTES));
     OpenApiRouter::new()
         .routes(routes!(system::whoami))
         .routes(routes!(vaults::list, vaults::create))
@@ -191,6 +197,23 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(agent_remote::share_url))
         .routes(routes!(agent_remote::reset_key))
         .routes(routes!(agent_remote::add_remote))
+        .routes(routes!(agent_instances::capabilities))
+        .routes(routes!(agent_instances::list, agent_instances::create))
+        .routes(routes!(agent_instances::get, agent_instances::patch, agent_instances::delete))
+        .routes(routes!(agent_instances::refresh_auth))
+        .routes(routes!(agent_instances::auth_login))
+        .routes(routes!(agent_instances::auth_methods))
+        .routes(routes!(agent_config::providers))
+        .routes(routes!(agent_config::set_provider, agent_config::delete_provider))
+        .routes(routes!(agent_config::provider_oauth_authorize))
+        .routes(routes!(agent_config::provider_oauth_callback))
+        .routes(routes!(agent_config::models))
+        .routes(routes!(agent_config::mcp_list, agent_config::mcp_add))
+        .routes(routes!(agent_config::mcp_delete))
+        .routes(routes!(agent_config::mcp_oauth_start, agent_config::mcp_oauth_drop))
+        .routes(routes!(agent_config::workspace_add, agent_config::workspace_remove))
+        .routes(routes!(agent_instances::search))
+        .merge(agent_attachments)
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(profile::get_profile, profile::put_profile))
