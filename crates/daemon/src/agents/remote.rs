@@ -363,7 +363,7 @@ async fn authorise(state: &AppState, head: &RequestHead) -> Result<(), ApiError>
     match segs.as_slice() {
         ["instances", id] if *id == head.instance_id && head.method == "GET" => Ok(()),
         ["instances", id, sub, ..]
-            if *id == head.instance_id && !matches!(*sub, "share-url" | "reset-key") =>
+            if *id == head.instance_id && usable_route(&head.method, sub) =>
         {
             Ok(())
         }
@@ -377,6 +377,15 @@ async fn authorise(state: &AppState, head: &RequestHead) -> Result<(), ApiError>
     }
 }
 
+/// The instance sub-routes a share link reaches: reading anything but the
+/// link itself, and using the instance (sessions, attachments, looking for
+/// its program again). Configuration (providers, MCP servers, workspaces,
+/// sign-in) stays with the device that hosts it.
+fn usable_route(method: &str, sub: &str) -> bool {
+    !matches!(sub, "share-url" | "reset-key")
+        && (method == "GET" || matches!(sub, "sessions" | "attachments" | "refresh-auth"))
+}
+
 // -------------------------------------------------------------- client side
 
 enum Target {
@@ -384,16 +393,15 @@ enum Target {
     Session(String),
 }
 
-/// Which agent object a path names, if any: an instance's sub-route (not
-/// the instance itself, which is the local record, nor its share routes) or
-/// a session.
-fn target_of(path: &str) -> Option<Target> {
+/// Which agent object a request names, if any: an instance's sub-route a
+/// share link reaches (not the instance itself, which is the local record,
+/// nor its configuration, which the local routes refuse for a remote
+/// instance) or a session.
+fn target_of(method: &Method, path: &str) -> Option<Target> {
     let rest = path.strip_prefix("/api/v1/")?;
     let segs: Vec<&str> = rest.split('/').collect();
     match segs.as_slice() {
-        ["instances", id, sub, ..]
-            if valid_id(id, "ai_") && !matches!(*sub, "share-url" | "reset-key") =>
-        {
+        ["instances", id, sub, ..] if valid_id(id, "ai_") && usable_route(method.as_str(), sub) => {
             Some(Target::Instance((*id).to_owned()))
         }
         ["sessions", sid, ..] if valid_id(sid, "as_") => Some(Target::Session((*sid).to_owned())),
@@ -408,7 +416,7 @@ pub async fn forward_layer(State(state): State<AppState>, req: Request, next: Ne
         // Served for a member: local only, never forwarded again.
         return next.run(req).await;
     }
-    let Some(target) = target_of(req.uri().path()) else {
+    let Some(target) = target_of(req.method(), req.uri().path()) else {
         return next.run(req).await;
     };
     let remote = state.agent_remote.clone();
@@ -775,19 +783,28 @@ mod tests {
     fn targets_and_paths() {
         let ai = format!("ai_{}", "a".repeat(32));
         let sid = format!("as_{}", "b".repeat(32));
+        let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
+        for m in [&get, &post] {
+            assert!(matches!(
+                target_of(m, &format!("/api/v1/instances/{ai}/sessions")),
+                Some(Target::Instance(_))
+            ));
+        }
         assert!(matches!(
-            target_of(&format!("/api/v1/instances/{ai}/sessions")),
+            target_of(&get, &format!("/api/v1/instances/{ai}/providers")),
             Some(Target::Instance(_))
         ));
-        assert!(target_of(&format!("/api/v1/instances/{ai}")).is_none());
-        assert!(target_of(&format!("/api/v1/instances/{ai}/share-url")).is_none());
-        assert!(target_of(&format!("/api/v1/instances/{ai}/reset-key")).is_none());
+        assert!(target_of(&put, &format!("/api/v1/instances/{ai}/providers/anthropic")).is_none());
+        assert!(target_of(&post, &format!("/api/v1/instances/{ai}/mcp")).is_none());
+        assert!(target_of(&get, &format!("/api/v1/instances/{ai}")).is_none());
+        assert!(target_of(&get, &format!("/api/v1/instances/{ai}/share-url")).is_none());
+        assert!(target_of(&post, &format!("/api/v1/instances/{ai}/reset-key")).is_none());
         assert!(matches!(
-            target_of(&format!("/api/v1/sessions/{sid}/events")),
+            target_of(&get, &format!("/api/v1/sessions/{sid}/events")),
             Some(Target::Session(_))
         ));
-        assert!(target_of("/api/v1/sessions/nope").is_none());
-        assert!(target_of("/api/v1/instances/remote").is_none());
+        assert!(target_of(&get, "/api/v1/sessions/nope").is_none());
+        assert!(target_of(&post, "/api/v1/instances/remote").is_none());
 
         let rid = format!("ai_{}", "c".repeat(32));
         let uri: axum::http::Uri = format!("/api/v1/instances/{ai}/sessions?archived=all&token=sec")

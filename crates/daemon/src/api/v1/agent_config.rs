@@ -215,18 +215,16 @@ fn models_request(
     match spec.id {
         "anthropic" => client
             .get(format!(
-                "{}/v1/models",
+                "{}/v1/models?limit=1000",
                 base.unwrap_or("https://api.anthropic.com")
             ))
-            .query(&[("limit", "1000")])
             .header("x-api-key", key)
             .header("anthropic-version", "2023-06-01"),
         "google" => client
             .get(format!(
-                "{}/v1beta/models",
+                "{}/v1beta/models?pageSize=1000",
                 base.unwrap_or("https://generativelanguage.googleapis.com")
             ))
-            .query(&[("pageSize", "1000")])
             .header("x-goog-api-key", key),
         "openrouter" => client
             .get(format!(

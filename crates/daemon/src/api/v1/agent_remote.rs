@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use holdfast_core::agents::{AgentType, AgentsError, Instance, check_name, valid_id};
+use holdfast_core::agents::{AgentType, AgentsError, check_name, valid_id};
 use holdfast_core::mesh::urls::{self, AgentShare};
 use libp2p_identity::PeerId;
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use crate::agents::remote::{self, seal_key};
 use crate::api::error::{ApiError, ApiResult, ErrorBody};
+use crate::api::v1::agent_instances::instance_view;
 use crate::api::extract::ApiJson;
 use crate::state::AppState;
 
@@ -121,22 +122,6 @@ pub async fn reset_key(
     Ok(no_store(url))
 }
 
-/// An instance as the routes show it, with `available` for a remote one
-/// (its host connected now).
-pub fn remote_view(state: &AppState, inst: &Instance) -> Value {
-    let mut v = serde_json::to_value(inst).unwrap_or_else(|_| json!({}));
-    let available = inst
-        .host_node_id
-        .as_deref()
-        .is_some_and(|h| remote::host_connected(state, h));
-    if let Some(o) = v.as_object_mut() {
-        o.insert("available".into(), json!(available));
-        o.entry("program").or_insert(Value::Null);
-        o.entry("auth").or_insert(Value::Null);
-    }
-    v
-}
-
 /// Add an instance another device hosts, from its share URL. The host is
 /// asked at once when it is reachable (a link it refuses is not added);
 /// an unreachable host is added all the same and shown unavailable. A
@@ -220,7 +205,7 @@ pub async fn add_remote(
             return Err(refusal);
         }
         let inst = store.instance(&inst.id).await.map_err(agents_err)?;
-        return Ok((StatusCode::OK, Json(remote_view(&state, &inst))));
+        return Ok((StatusCode::OK, Json(instance_view(&state, inst).await)));
     }
     let inst = store
         .add_remote_instance(
@@ -247,5 +232,5 @@ pub async fn add_remote(
             json!({"instance_id": inst.id, "host_node_id": host_id}),
         )
         .await;
-    Ok((StatusCode::CREATED, Json(remote_view(&state, &inst))))
+    Ok((StatusCode::CREATED, Json(instance_view(&state, inst).await)))
 }
