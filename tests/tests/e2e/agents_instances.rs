@@ -252,7 +252,10 @@ async fn instances_are_created_read_patched_and_deleted() {
 /// `anthropic-version` of each request.
 type Seen = Arc<Mutex<Vec<(String, String)>>>;
 
-async fn anthropic_models(State(seen): State<Seen>, headers: HeaderMap) -> (StatusCode, Json<Value>) {
+async fn anthropic_models(
+    State(seen): State<Seen>,
+    headers: HeaderMap,
+) -> (StatusCode, Json<Value>) {
     let h = |n: &str| {
         headers
             .get(n)
@@ -261,11 +264,15 @@ async fn anthropic_models(State(seen): State<Seen>, headers: HeaderMap) -> (Stat
             .to_owned()
     };
     let key = h("x-api-key");
-    seen.lock().unwrap().push((key.clone(), h("anthropic-version")));
+    seen.lock()
+        .unwrap()
+        .push((key.clone(), h("anthropic-version")));
     if key != KEY {
         return (
             StatusCode::UNAUTHORIZED,
-            Json(json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})),
+            Json(
+                json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}),
+            ),
         );
     }
     (
@@ -322,14 +329,22 @@ async fn provider_keys_are_sealed_never_shown_kept_across_a_restart_and_list_mod
 
     // Bad input.
     assert_error(
-        d.put_auth(&format!("/instances/{id}/providers/openai"), &t, put(KEY, None))
-            .await,
+        d.put_auth(
+            &format!("/instances/{id}/providers/openai"),
+            &t,
+            put(KEY, None),
+        )
+        .await,
         400,
     )
     .await;
     assert_error(
-        d.put_auth(&format!("/instances/{UNKNOWN}/providers/anthropic"), &t, put(KEY, None))
-            .await,
+        d.put_auth(
+            &format!("/instances/{UNKNOWN}/providers/anthropic"),
+            &t,
+            put(KEY, None),
+        )
+        .await,
         404,
     )
     .await;
@@ -417,7 +432,10 @@ async fn provider_keys_are_sealed_never_shown_kept_across_a_restart_and_list_mod
     assert_eq!(m["models"], json!([]));
     assert_eq!(m["errors"][0]["provider"], "anthropic");
     assert!(
-        m["errors"][0]["error"].as_str().unwrap().contains("refused"),
+        m["errors"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("refused"),
         "{m}"
     );
     assert_eq!(seen.lock().unwrap().last().unwrap().0, BAD_KEY);
@@ -439,10 +457,18 @@ async fn provider_keys_are_sealed_never_shown_kept_across_a_restart_and_list_mod
     // No key: nothing asked, nothing failed.
     let bare = create(&d, &t, "opencode", "Bare").await;
     let m = d
-        .get_json(&format!("/instances/{}/models", bare["id"].as_str().unwrap()), &t)
+        .get_json(
+            &format!("/instances/{}/models", bare["id"].as_str().unwrap()),
+            &t,
+        )
         .await;
     assert_eq!(m, json!({"models": [], "errors": []}));
-    assert_error(d.get_auth(&format!("/instances/{UNKNOWN}/models"), &t).await, 404).await;
+    assert_error(
+        d.get_auth(&format!("/instances/{UNKNOWN}/models"), &t)
+            .await,
+        404,
+    )
+    .await;
 
     // The audit ring names the provider, never the key.
     let set = audit(&d, &t, "agent_provider_key_set").await;
@@ -457,7 +483,11 @@ async fn provider_keys_are_sealed_never_shown_kept_across_a_restart_and_list_mod
         204
     );
     assert_error(d.put_auth(&path, &t, put(KEY, None)).await, 403).await;
-    assert_error(d.get_auth(&format!("/instances/{id}/models"), &t).await, 403).await;
+    assert_error(
+        d.get_auth(&format!("/instances/{id}/models"), &t).await,
+        403,
+    )
+    .await;
 
     // Kept across a restart, still sealed until the identity is unlocked.
     let d = d.restart().await;
@@ -466,7 +496,11 @@ async fn provider_keys_are_sealed_never_shown_kept_across_a_restart_and_list_mod
     assert_eq!(inst["providers"][0]["key_set"], true);
     assert_eq!(inst["providers"][0]["key_hint"], "••••wxyz");
     assert_eq!(inst["auth"]["status"], "api_key");
-    assert_error(d.get_auth(&format!("/instances/{id}/models"), &t).await, 403).await;
+    assert_error(
+        d.get_auth(&format!("/instances/{id}/models"), &t).await,
+        403,
+    )
+    .await;
     assert_eq!(
         d.post_auth("/identity/unlock", &t, json!({"passphrase": PASSPHRASE}))
             .await
@@ -579,7 +613,11 @@ async fn mcp_servers_are_added_listed_and_removed() {
         d.get_json(&format!("/instances/{id}"), &t).await["mcp_servers"],
         2
     );
-    assert_error(d.get_auth(&format!("/instances/{UNKNOWN}/mcp"), &t).await, 404).await;
+    assert_error(
+        d.get_auth(&format!("/instances/{UNKNOWN}/mcp"), &t).await,
+        404,
+    )
+    .await;
 
     // OAuth: not offered; dropping a token is fine.
     assert_error(
@@ -589,7 +627,8 @@ async fn mcp_servers_are_added_listed_and_removed() {
     )
     .await;
     assert_error(
-        d.post_auth(&format!("{mcp}/nope/oauth"), &t, json!({})).await,
+        d.post_auth(&format!("{mcp}/nope/oauth"), &t, json!({}))
+            .await,
         404,
     )
     .await;
@@ -613,7 +652,13 @@ async fn mcp_servers_are_added_listed_and_removed() {
         404,
     )
     .await;
-    assert_eq!(d.get_json(&mcp, &t).await["servers"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        d.get_json(&mcp, &t).await["servers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     let added = audit(&d, &t, "agent_mcp_server_added").await;
     assert_eq!(added.len(), 2);
@@ -703,7 +748,10 @@ async fn workspaces_are_registered_and_unregistered() {
         req.send()
     };
     assert_eq!(
-        del(Some(json!({"path": app_path})), "").await.unwrap().status(),
+        del(Some(json!({"path": app_path})), "")
+            .await
+            .unwrap()
+            .status(),
         204
     );
     assert_error(del(Some(json!({"path": app_path})), "").await.unwrap(), 404).await;
@@ -848,7 +896,10 @@ async fn capabilities_find_the_agent_program_on_path() {
     assert_eq!(c["installed"], true);
     assert_eq!(c["path"], claude.to_string_lossy().as_ref());
     assert_eq!(c["version"], "2.1.0");
-    assert_eq!(c["install_hint"], "npm install -g @anthropic-ai/claude-code");
+    assert_eq!(
+        c["install_hint"],
+        "npm install -g @anthropic-ai/claude-code"
+    );
     let o = &agents[1];
     assert_eq!(o["type"], "opencode");
     assert_eq!(o["name"], "OpenCode");
@@ -864,7 +915,11 @@ async fn capabilities_find_the_agent_program_on_path() {
     );
 
     // A login the agent keeps in its own config dir counts as signed in.
-    let config = d.data_dir().join("agents/instances").join(id).join("config");
+    let config = d
+        .data_dir()
+        .join("agents/instances")
+        .join(id)
+        .join("config");
     std::fs::write(config.join(".credentials.json"), b"{}").unwrap();
     let r: Value = d
         .post_auth(&format!("/instances/{id}/refresh-auth"), &t, json!({}))

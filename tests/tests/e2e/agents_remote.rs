@@ -30,7 +30,9 @@ async fn join(a: Node, b: Node) -> (Node, Node) {
 }
 
 fn s(v: &Value) -> String {
-    v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).to_owned()
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .to_owned()
 }
 
 async fn share_url(n: &Node, id: &str) -> String {
@@ -95,7 +97,10 @@ async fn an_instance_is_used_from_another_device_over_the_mesh() {
 
     // Bad links answer 400 in the error shape, naming the problem.
     let r = b
-        .post("/instances/remote", json!({"url": "holdfast://agent/v9/e30"}))
+        .post(
+            "/instances/remote",
+            json!({"url": "holdfast://agent/v9/e30"}),
+        )
         .await;
     assert!(assert_error(r, 400).await.contains("update"));
     let r = b
@@ -103,7 +108,10 @@ async fn an_instance_is_used_from_another_device_over_the_mesh() {
         .await;
     assert_error(r, 400).await;
     let r = b
-        .post("/instances/remote", json!({"url": "holdfast://agent/v1/!!"}))
+        .post(
+            "/instances/remote",
+            json!({"url": "holdfast://agent/v1/!!"}),
+        )
         .await;
     assert!(assert_error(r, 400).await.contains("damaged"));
     // A's own instance cannot be added on A.
@@ -112,7 +120,10 @@ async fn an_instance_is_used_from_another_device_over_the_mesh() {
 
     // B adds it.
     let r = b
-        .post("/instances/remote", json!({"url": url, "name": "A's Claude"}))
+        .post(
+            "/instances/remote",
+            json!({"url": url, "name": "A's Claude"}),
+        )
         .await;
     let status = r.status();
     let remote: Value = r.json().await.unwrap();
@@ -161,13 +172,12 @@ async fn an_instance_is_used_from_another_device_over_the_mesh() {
 
     // Events stream across the mesh: the stream opens through B and stays
     // open until the key is reset.
-    let mut events = b
-        .d
-        .http
-        .get(b.d.url(&format!("/sessions/{sid}/events?token={}", b.token)))
-        .send()
-        .await
-        .unwrap();
+    let mut events =
+        b.d.http
+            .get(b.d.url(&format!("/sessions/{sid}/events?token={}", b.token)))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(events.status(), 200);
     assert!(
         events.headers()["content-type"]
@@ -217,7 +227,10 @@ async fn an_instance_is_used_from_another_device_over_the_mesh() {
         while let Ok(Some(_)) = events.chunk().await {}
     })
     .await;
-    assert!(ended.is_ok(), "the event stream stayed open after the reset");
+    assert!(
+        ended.is_ok(),
+        "the event stream stayed open after the reset"
+    );
     let msg = assert_error(
         get_status(&b, &format!("/instances/{rid}/sessions")).await,
         403,
@@ -239,14 +252,19 @@ async fn an_instance_is_used_from_another_device_over_the_mesh() {
 
     // An instance deleted on its host answers 404 through the proxy.
     let gone = a
-        .post_ok("/instances", json!({"type": "claude", "name": "Short-lived"}))
+        .post_ok(
+            "/instances",
+            json!({"type": "claude", "name": "Short-lived"}),
+        )
         .await;
     let gid = s(&gone["id"]);
     let gurl = share_url(&a, &gid).await;
     let r = b.post("/instances/remote", json!({"url": gurl})).await;
     assert_eq!(r.status(), 201);
     let grid = s(&r.json::<Value>().await.unwrap()["id"]);
-    let r = a.d.delete_auth(&format!("/instances/{gid}"), &a.token).await;
+    let r =
+        a.d.delete_auth(&format!("/instances/{gid}"), &a.token)
+            .await;
     assert!(r.status().is_success(), "{}", r.status());
     assert_error(
         get_status(&b, &format!("/instances/{grid}/sessions")).await,
@@ -281,10 +299,9 @@ async fn a_real_turn_runs_on_the_host_and_streams_to_the_other_device() {
         )
         .await;
     let sid = s(&sess["id"]);
-    let mut sse = b
-        .d
-        .get(&format!("/sessions/{sid}/events?token={}", b.token))
-        .await;
+    let mut sse =
+        b.d.get(&format!("/sessions/{sid}/events?token={}", b.token))
+            .await;
     assert_eq!(sse.status(), 200);
     read_until(&mut sse, "event: status").await;
     let r = b

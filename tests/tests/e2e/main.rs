@@ -3,8 +3,8 @@
 
 mod harness;
 
-mod agents_remote;
 mod agents_instances;
+mod agents_remote;
 mod agents_sessions;
 mod agents_support;
 mod auth;

@@ -225,7 +225,11 @@ impl AgentStore {
         };
         let key = crypto::open(seal_key, &sealed, &access_aad(id)).ok_or(AgentsError::Locked)?;
         let same: bool = key.as_slice().ct_eq(presented.as_bytes()).into();
-        Ok(if same { Access::Granted } else { Access::Refused })
+        Ok(if same {
+            Access::Granted
+        } else {
+            Access::Refused
+        })
     }
 
     /// Give remote instance `id` a new access key and host addresses (the

@@ -141,8 +141,7 @@ impl Mesh {
             }
         }
         let mut control = h.control;
-        match tokio::time::timeout_at(deadline, control.open_stream(peer, protocol.clone())).await
-        {
+        match tokio::time::timeout_at(deadline, control.open_stream(peer, protocol.clone())).await {
             Ok(Ok(s)) => Ok(s),
             Ok(Err(libp2p_stream::OpenStreamError::UnsupportedProtocol(_))) => {
                 Err(MeshError::Unreachable(format!(

@@ -172,7 +172,11 @@ mod tests {
         let url = agent_url(&share);
         assert!(url.starts_with("holdfast://agent/v1/"));
         assert_eq!(parse_agent(&url).unwrap(), share);
-        assert!(parse_agent(&join_url(&inv)).unwrap_err().contains("holdfast://join/"));
+        assert!(
+            parse_agent(&join_url(&inv))
+                .unwrap_err()
+                .contains("holdfast://join/")
+        );
         assert!(
             parse_agent("holdfast://agent/v2/e30")
                 .unwrap_err()

@@ -351,9 +351,8 @@ async fn authorise(state: &AppState, head: &RequestHead) -> Result<(), ApiError>
         .unwrap_or("")
         .split('/')
         .collect();
-    let allowed = || {
-        ApiError::forbidden("a share link reaches only its own instance's routes and sessions")
-    };
+    let allowed =
+        || ApiError::forbidden("a share link reaches only its own instance's routes and sessions");
     if segs
         .iter()
         .any(|s| s.is_empty() || *s == "." || *s == ".." || s.contains('%'))
@@ -416,7 +415,9 @@ pub async fn forward_layer(State(state): State<AppState>, req: Request, next: Ne
         // Served for a member: local only, never forwarded again.
         return next.run(req).await;
     }
-    let Some(target) = target_of(req.method(), req.uri().path()) else {
+    // Inside the `/api/v1` nest the URI lost its prefix: use the original.
+    let uri = full_uri(&req);
+    let Some(target) = target_of(req.method(), uri.path()) else {
         return next.run(req).await;
     };
     let remote = state.agent_remote.clone();
@@ -435,6 +436,14 @@ pub async fn forward_layer(State(state): State<AppState>, req: Request, next: Ne
     forward(&state, &local_id, req)
         .await
         .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The URI as the client sent it (`/api/v1/…`).
+fn full_uri(req: &Request) -> axum::http::Uri {
+    req.extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map(|o| o.0.clone())
+        .unwrap_or_else(|| req.uri().clone())
 }
 
 /// The remote instance a session id belongs to, when it is not a local
@@ -574,7 +583,10 @@ pub async fn probe(state: &AppState, local_id: &str) -> Option<ApiError> {
             message,
         ))
     };
-    tokio::time::timeout(PROBE_TIMEOUT, ask).await.ok().flatten()
+    tokio::time::timeout(PROBE_TIMEOUT, ask)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// The host's id of a remote instance (for mapping ids in answers).
@@ -639,8 +651,9 @@ fn session_ids(text: &str) -> Vec<String> {
 
 async fn forward(state: &AppState, local_id: &str, req: Request) -> Result<Response, ApiError> {
     let remote_id = host_instance_id(state, local_id).await?;
+    let uri = full_uri(&req);
     let (parts, body) = req.into_parts();
-    let path = host_path(&parts.uri, local_id, &remote_id);
+    let path = host_path(&uri, local_id, &remote_id);
     let headers: Vec<(String, String)> = REQUEST_HEADERS
         .iter()
         .filter_map(|n| {
@@ -736,35 +749,32 @@ where
     F: Fn(&str) -> String + Send + Sync + 'static,
 {
     let map = Arc::new(map);
-    futures_util::stream::unfold(
-        Some((stream, Vec::<u8>::new())),
-        move |st| {
-            let map = map.clone();
-            async move {
-                let (mut s, mut pending) = st?;
-                loop {
-                    if let Some(nl) = pending.iter().rposition(|b| *b == b'\n') {
-                        let rest = pending.split_off(nl + 1);
+    futures_util::stream::unfold(Some((stream, Vec::<u8>::new())), move |st| {
+        let map = map.clone();
+        async move {
+            let (mut s, mut pending) = st?;
+            loop {
+                if let Some(nl) = pending.iter().rposition(|b| *b == b'\n') {
+                    let rest = pending.split_off(nl + 1);
+                    let out = map(&String::from_utf8_lossy(&pending));
+                    return Some((Ok(Bytes::from(out)), Some((s, rest))));
+                }
+                if pending.len() > wire::MAX_CHUNK as usize {
+                    let out = std::mem::take(&mut pending);
+                    return Some((Ok(Bytes::from(out)), Some((s, Vec::new()))));
+                }
+                match wire::read_chunk(&mut s).await {
+                    Ok(Some(c)) => pending.extend(c),
+                    Ok(None) if pending.is_empty() => return None,
+                    Ok(None) => {
                         let out = map(&String::from_utf8_lossy(&pending));
-                        return Some((Ok(Bytes::from(out)), Some((s, rest))));
+                        return Some((Ok(Bytes::from(out)), None));
                     }
-                    if pending.len() > wire::MAX_CHUNK as usize {
-                        let out = std::mem::take(&mut pending);
-                        return Some((Ok(Bytes::from(out)), Some((s, Vec::new()))));
-                    }
-                    match wire::read_chunk(&mut s).await {
-                        Ok(Some(c)) => pending.extend(c),
-                        Ok(None) if pending.is_empty() => return None,
-                        Ok(None) => {
-                            let out = map(&String::from_utf8_lossy(&pending));
-                            return Some((Ok(Bytes::from(out)), None));
-                        }
-                        Err(e) => return Some((Err(e), None)),
-                    }
+                    Err(e) => return Some((Err(e), None)),
                 }
             }
-        },
-    )
+        }
+    })
 }
 
 /// Whether the host of a remote instance is connected now (its
@@ -807,9 +817,10 @@ mod tests {
         assert!(target_of(&post, "/api/v1/instances/remote").is_none());
 
         let rid = format!("ai_{}", "c".repeat(32));
-        let uri: axum::http::Uri = format!("/api/v1/instances/{ai}/sessions?archived=all&token=sec")
-            .parse()
-            .unwrap();
+        let uri: axum::http::Uri =
+            format!("/api/v1/instances/{ai}/sessions?archived=all&token=sec")
+                .parse()
+                .unwrap();
         assert_eq!(
             host_path(&uri, &ai, &rid),
             format!("/api/v1/instances/{rid}/sessions?archived=all")
@@ -821,7 +832,10 @@ mod tests {
             host_path(&uri, &ai, &rid),
             format!("/api/v1/sessions/{sid}/events")
         );
-        let text = format!(r#"{{"sessions":[{{"id":"{sid}"}},{{"id":"xas_{}"}}]}}"#, "d".repeat(32));
+        let text = format!(
+            r#"{{"sessions":[{{"id":"{sid}"}},{{"id":"xas_{}"}}]}}"#,
+            "d".repeat(32)
+        );
         assert_eq!(session_ids(&text), vec![sid]);
     }
 }

@@ -306,12 +306,7 @@ pub async fn models(
     let seal = AgentsState::seal_key(&state.identity)?;
     let client = enrich::client();
     for spec in keyed {
-        let Some((key, base)) = state
-            .agents
-            .store
-            .provider_key(&seal, &id, spec.id)
-            .await?
-        else {
+        let Some((key, base)) = state.agents.store.provider_key(&seal, &id, spec.id).await? else {
             continue;
         };
         let req = models_request(&client, &spec, &key, base.as_deref());

@@ -37,7 +37,10 @@ pub async fn instance_view(state: &AppState, inst: Instance) -> Value {
         // A remote instance runs on its host: available while that host is
         // connected.
         let host = inst.host_node_id.as_deref().unwrap_or_default();
-        (crate::agents::remote::host_connected(state, host), Value::Null)
+        (
+            crate::agents::remote::host_connected(state, host),
+            Value::Null,
+        )
     } else {
         match state.agents.runner.capabilities.program(inst.kind).await {
             Some(p) => (true, json!(p)),
@@ -135,9 +138,10 @@ pub fn local_only(inst: &Instance) -> ApiResult<()> {
 
 /// Tells listeners (the web UI) that an instance changed.
 pub fn announce(state: &AppState, id: &str, change: &str) {
-    state
-        .events
-        .publish("agent_instance", json!({"instance_id": id, "change": change}));
+    state.events.publish(
+        "agent_instance",
+        json!({"instance_id": id, "change": change}),
+    );
 }
 
 /// 501 with a message saying what to do instead.
@@ -253,10 +257,7 @@ pub async fn create(
     params(("id" = String, Path, description = "Instance id (`ai_…`)")),
     responses((status = 200, body = InstanceBody),
               (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let inst = find(&state, &id).await?;
     Ok(Json(instance_view(&state, inst).await))
 }

@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 
 use crate::agents::remote::{self, seal_key};
 use crate::api::error::{ApiError, ApiResult, ErrorBody};
-use crate::api::v1::agent_instances::instance_view;
 use crate::api::extract::ApiJson;
+use crate::api::v1::agent_instances::instance_view;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -161,7 +161,8 @@ pub async fn add_remote(
             "this instance is on this device already",
         ));
     }
-    let name = check_name("name", body.name.as_deref().unwrap_or(&share.name)).map_err(agents_err)?;
+    let name =
+        check_name("name", body.name.as_deref().unwrap_or(&share.name)).map_err(agents_err)?;
     let network_id = state
         .mesh
         .status()

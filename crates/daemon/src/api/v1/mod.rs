@@ -1,9 +1,9 @@
 //! `/api/v1` routes, a module per feature. Public routes need no bearer
 //! (the spec's bootstrap set); everything else is protected.
 
-pub mod agent_remote;
 pub mod agent_config;
 pub mod agent_instances;
+pub mod agent_remote;
 pub mod agent_sessions;
 pub mod agents;
 pub mod approvals;
@@ -199,19 +199,32 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(agent_remote::add_remote))
         .routes(routes!(agent_instances::capabilities))
         .routes(routes!(agent_instances::list, agent_instances::create))
-        .routes(routes!(agent_instances::get, agent_instances::patch, agent_instances::delete))
+        .routes(routes!(
+            agent_instances::get,
+            agent_instances::patch,
+            agent_instances::delete
+        ))
         .routes(routes!(agent_instances::refresh_auth))
         .routes(routes!(agent_instances::auth_login))
         .routes(routes!(agent_instances::auth_methods))
         .routes(routes!(agent_config::providers))
-        .routes(routes!(agent_config::set_provider, agent_config::delete_provider))
+        .routes(routes!(
+            agent_config::set_provider,
+            agent_config::delete_provider
+        ))
         .routes(routes!(agent_config::provider_oauth_authorize))
         .routes(routes!(agent_config::provider_oauth_callback))
         .routes(routes!(agent_config::models))
         .routes(routes!(agent_config::mcp_list, agent_config::mcp_add))
         .routes(routes!(agent_config::mcp_delete))
-        .routes(routes!(agent_config::mcp_oauth_start, agent_config::mcp_oauth_drop))
-        .routes(routes!(agent_config::workspace_add, agent_config::workspace_remove))
+        .routes(routes!(
+            agent_config::mcp_oauth_start,
+            agent_config::mcp_oauth_drop
+        ))
+        .routes(routes!(
+            agent_config::workspace_add,
+            agent_config::workspace_remove
+        ))
         .routes(routes!(agent_instances::search))
         .merge(agent_attachments)
         .merge(
