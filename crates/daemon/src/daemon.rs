@@ -175,6 +175,9 @@ impl RunningDaemon {
             media,
             s3: S3State::new(catalog.clone(), identity.clone(), config.s3.bind),
             hub,
+            agent_remote: crate::agents::remote::RemoteState::new(
+                holdfast_core::agents::AgentStore::new(catalog.clone(), paths.data_dir()),
+            ),
             events: events.clone(),
             shutdown: cancel.clone(),
             auth,
@@ -201,6 +204,7 @@ impl RunningDaemon {
         let listener = serve::bind(config.api.bind, "REST API")?;
         let api_addr = listener.local_addr()?;
         let router = api::router(state.clone(), HostPolicy::new(api_addr, tls.is_some()));
+        crate::agents::remote::spawn_host(state.clone(), router.clone(), api_addr);
         let api_tls = tls.as_ref().map(|t| ApiTls {
             cert_file: t.cert_file.clone(),
             fingerprint: t.fingerprint.clone(),

@@ -58,6 +58,8 @@ pub struct AppState {
     pub s3: crate::s3::S3State,
     /// The agent hub and the owner's device in it.
     pub hub: crate::hub::HubState,
+    /// Coding-agent instances used across the mesh (`agents::remote`).
+    pub agent_remote: crate::agents::remote::RemoteState,
     /// Coding-agent instances and the sessions the daemon runs.
     pub agents: crate::agents::AgentsState,
     /// Cancelled when shutdown begins, so long-lived streams end.

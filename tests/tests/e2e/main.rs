@@ -4,6 +4,7 @@
 mod harness;
 
 mod agents_instances;
+mod agents_remote;
 mod agents_sessions;
 mod agents_support;
 mod auth;

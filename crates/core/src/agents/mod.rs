@@ -6,6 +6,7 @@
 
 pub mod claude_stream;
 pub mod instances;
+pub mod remote;
 pub mod sessions;
 
 use std::path::{Path, PathBuf};

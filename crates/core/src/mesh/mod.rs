@@ -2,7 +2,8 @@
 //! network (a swarm key and a bootstrap list). This module owns the
 //! network lifecycle (create, join, connect, disconnect, rotate) and hands
 //! out the swarm to the features that ride it: node gossip (`nodes.rs`),
-//! vault replication (`replicate.rs`), speed tests (`speed.rs`). With no
+//! vault replication (`replicate.rs`), speed tests (`speed.rs`), and the
+//! raw stream protocols other services register (`services.rs`). With no
 //! active network the daemon runs in limited mode and the routes that need
 //! the mesh answer 503.
 
@@ -14,6 +15,7 @@ pub mod protocol;
 pub mod psk;
 pub mod replicas;
 mod replicate;
+pub mod services;
 pub mod speed;
 mod swarm;
 pub mod transport;
@@ -115,6 +117,8 @@ struct Inner {
     /// Wakes the announcer.
     announce: Notify,
     status: Mutex<HashMap<String, ReplicationStatus>>,
+    /// Stream protocols services registered (`services.rs`).
+    services: Mutex<services::Registry>,
     shutdown: CancellationToken,
 }
 
@@ -128,6 +132,8 @@ struct Live {
 struct Handle {
     commands: mpsc::UnboundedSender<Command>,
     control: libp2p_stream::Control,
+    /// Cancelled when this run of the swarm ends.
+    cancel: CancellationToken,
 }
 
 fn port_zero(a: &Multiaddr) -> bool {
@@ -177,6 +183,7 @@ impl Mesh {
                 wake: Notify::new(),
                 announce: Notify::new(),
                 status: Mutex::default(),
+                services: Mutex::default(),
                 shutdown,
             }),
         }
@@ -314,6 +321,7 @@ impl Mesh {
         let handle = Handle {
             commands: started.commands.clone(),
             control: started.control.clone(),
+            cancel: cancel.clone(),
         };
         tokio::spawn(blocks::serve(
             started.control.clone(),
@@ -335,6 +343,20 @@ impl Mesh {
             }
         });
         *self.inner.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+        for (protocol, tx) in self
+            .inner
+            .services
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            services::attach(
+                started.control.clone(),
+                protocol.clone(),
+                tx.clone(),
+                cancel.clone(),
+            );
+        }
         self.inner.events.publish(
             "network_changed",
             serde_json::json!({"state": "connecting", "id": net.id, "name": net.name}),

@@ -1,6 +1,8 @@
-//! The two share URLs and their versioned format (docs/mesh.md):
-//! `holdfast://join/v1/<payload>` invites a device into a network and
-//! `holdfast://vault/v1/<payload>` hands a vault (its key included) to one.
+//! The share URLs and their versioned format (docs/mesh.md):
+//! `holdfast://join/v1/<payload>` invites a device into a network,
+//! `holdfast://vault/v1/<payload>` hands a vault (its key included) to one,
+//! and `holdfast://agent/v1/<payload>` lets one use a coding-agent instance
+//! another node hosts (its access key included).
 //! The payload is base64url (no padding) of a small JSON object; unknown
 //! versions are refused by name so old daemons say "update" instead of
 //! guessing.
@@ -39,12 +41,40 @@ pub struct VaultShare {
     pub addrs: Vec<String>,
 }
 
+/// A coding-agent instance another device of the mesh may use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentShare {
+    /// The instance's id on the hosting node.
+    pub instance_id: String,
+    /// `claude` | `opencode`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    /// The hosting node's peer id.
+    pub node_id: String,
+    /// Where the hosting node listens (each with its `/p2p/` peer id).
+    pub addrs: Vec<String>,
+    /// The network the host is on, when it was on one.
+    #[serde(default)]
+    pub network_id: Option<String>,
+    /// The access key: whoever holds the URL can use the instance.
+    pub key: String,
+}
+
 pub fn join_url(invite: &JoinInvite) -> String {
     encode("join", invite)
 }
 
 pub fn vault_url(share: &VaultShare) -> String {
     encode("vault", share)
+}
+
+pub fn agent_url(share: &AgentShare) -> String {
+    encode("agent", share)
+}
+
+pub fn parse_agent(url: &str) -> Result<AgentShare, String> {
+    decode("agent", url)
 }
 
 pub fn parse_join(url: &str) -> Result<JoinInvite, String> {
@@ -129,6 +159,28 @@ mod tests {
             parse_join("holdfast://join/v1/e30")
                 .unwrap_err()
                 .contains("damaged")
+        );
+        let share = AgentShare {
+            instance_id: "ai_1".into(),
+            kind: "claude".into(),
+            name: "Mine".into(),
+            node_id: "12D3KooW".into(),
+            addrs: vec![],
+            network_id: None,
+            key: "k".into(),
+        };
+        let url = agent_url(&share);
+        assert!(url.starts_with("holdfast://agent/v1/"));
+        assert_eq!(parse_agent(&url).unwrap(), share);
+        assert!(
+            parse_agent(&join_url(&inv))
+                .unwrap_err()
+                .contains("holdfast://join/")
+        );
+        assert!(
+            parse_agent("holdfast://agent/v2/e30")
+                .unwrap_err()
+                .contains("update")
         );
         assert!(
             parse_join(&"x".repeat(MAX_URL + 1))

@@ -3,11 +3,13 @@
 //! in a registered workspace. What is stored lives in core
 //! (`holdfast_core::agents`); here are the processes (`runner`), the
 //! programs found on this host (`capabilities`), the approval helper the
-//! agent calls over MCP (`mcp_approve`) and the per-session live streams.
+//! agent calls over MCP (`mcp_approve`), the per-session live streams, and
+//! instances used across the mesh (`remote`).
 
 pub mod capabilities;
 pub mod fork;
 pub mod mcp_approve;
+pub mod remote;
 pub mod runner;
 
 use std::sync::Arc;

@@ -34,10 +34,15 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(state: AppState, policy: HostPolicy) -> Router {
     let public = v1::public_routes();
-    let protected = v1::protected_routes().route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        bearer::require_bearer,
-    ));
+    let protected = v1::protected_routes()
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::agents::remote::forward_layer,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            bearer::require_bearer,
+        ));
     let (routes, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", public.merge(protected))
         .split_for_parts();

@@ -34,9 +34,13 @@ const DEFAULT_SEARCH_LIMIT: i64 = 50;
 /// routes answer with the same shape.
 pub async fn instance_view(state: &AppState, inst: Instance) -> Value {
     let (available, program) = if inst.remote {
-        // A remote instance runs on its host; whether that host answers is
-        // found out when it is used.
-        (true, Value::Null)
+        // A remote instance runs on its host: available while that host is
+        // connected.
+        let host = inst.host_node_id.as_deref().unwrap_or_default();
+        (
+            crate::agents::remote::host_connected(state, host),
+            Value::Null,
+        )
     } else {
         match state.agents.runner.capabilities.program(inst.kind).await {
             Some(p) => (true, json!(p)),
@@ -305,6 +309,7 @@ pub async fn delete(
     let inst = find(&state, &id).await?;
     state.agents.runner.stop_instance(&id).await;
     state.agents.store.delete_instance(&id).await?;
+    state.agent_remote.revoke(&id);
     state
         .audit
         .record(

@@ -3,6 +3,7 @@
 
 pub mod agent_config;
 pub mod agent_instances;
+pub mod agent_remote;
 pub mod agent_sessions;
 pub mod agents;
 pub mod approvals;
@@ -193,6 +194,9 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(agents::revoke_invite))
         .routes(routes!(agents::approve))
         .routes(routes!(agents::revoke))
+        .routes(routes!(agent_remote::share_url))
+        .routes(routes!(agent_remote::reset_key))
+        .routes(routes!(agent_remote::add_remote))
         .routes(routes!(agent_instances::capabilities))
         .routes(routes!(agent_instances::list, agent_instances::create))
         .routes(routes!(
