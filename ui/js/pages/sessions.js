@@ -149,7 +149,8 @@ function instancesCard(ctx, caps, instances, current) {
     fill(hint, c && !c.installed
       ? h('p', { class: 'callout small' }, `${c.name} is not installed on this computer. You can create the instance now; to run sessions, install it`,
         c.install_hint ? [' with ', h('code', { class: 'wrap', text: c.install_hint })] : '', ', then come back.')
-      : c ? h('p', { class: 'note', text: `Found ${c.path || 'it'}${c.version ? `, version ${c.version}` : ''}.` }) : null);
+      : c ? h('p', { class: 'note' }, 'Found ', c.path ? h('code', { class: 'wrap', text: c.path }) : 'it',
+        c.version ? `, version ${c.version}.` : '.') : null);
   };
   typeSel.addEventListener('change', showHint);
   showHint();
