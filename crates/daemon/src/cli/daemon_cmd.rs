@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Args;
 use holdfast_core::Config;
 
@@ -55,8 +56,9 @@ pub fn run(args: DaemonArgs) -> ExitCode {
         let options = crate::daemon::StartOptions {
             password_file: args.password_file,
         };
+        let signals = ShutdownSignals::install().context("installing signal handlers")?;
         let daemon = RunningDaemon::start(paths, config, options).await?;
-        shutdown_signal().await;
+        signals.recv().await;
         daemon.shutdown().await
     });
     match result {
@@ -69,23 +71,46 @@ pub fn run(args: DaemonArgs) -> ExitCode {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT and SIGTERM, caught from before the daemon announces itself in
+/// `endpoints.json`: a supervisor that signals as soon as it sees that file
+/// gets a clean shutdown, not the default action of the signal.
+struct ShutdownSignals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    ctrl_c: tokio::signal::windows::CtrlC,
+}
+
+impl ShutdownSignals {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("SIGINT received"),
-        _ = term => tracing::info!("SIGTERM received"),
+        #[cfg(windows)]
+        {
+            Ok(Self {
+                ctrl_c: tokio::signal::windows::ctrl_c()?,
+            })
+        }
+    }
+
+    async fn recv(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => tracing::info!("SIGINT received"),
+            _ = self.term.recv() => tracing::info!("SIGTERM received"),
+        }
+        #[cfg(windows)]
+        {
+            self.ctrl_c.recv().await;
+            tracing::info!("Ctrl-C received");
+        }
     }
 }
