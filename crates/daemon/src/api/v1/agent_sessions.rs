@@ -15,23 +15,21 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::Stream;
 use holdfast_core::agents::{Archived, NewSession, Session, valid_id};
 use holdfast_core::approvals::{
     ApprovalError, ApprovalKind, ApprovalView, Decision, NewApproval, Requester,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::agents::runner::{RunError, Turn};
 use crate::api::error::{ApiError, ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiJsonOrEmpty, ApiQuery};
-use crate::api::v1::events::KEEPALIVE;
+use crate::api::v1::events::sse_from;
 use crate::http::download;
 use crate::state::AppState;
 
@@ -106,14 +104,14 @@ fn approval_json(a: &ApprovalView) -> Value {
 }
 
 /// A session as the API shows it: with its pending approvals counted.
-async fn view(state: &AppState, mut s: Session) -> Value {
+fn view(state: &AppState, mut s: Session) -> Value {
     s.pending_approvals = pending(state, &s.id).len();
     serde_json::to_value(s).unwrap_or(Value::Null)
 }
 
 async fn view_of(state: &AppState, sid: &str) -> ApiResult<Value> {
     let s = state.agents.store.session(sid).await?;
-    Ok(view(state, s).await)
+    Ok(view(state, s))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -145,7 +143,7 @@ pub async fn list(
     let sessions = state.agents.store.sessions(&id, which).await?;
     let mut out = Vec::with_capacity(sessions.len());
     for s in sessions {
-        out.push(view(&state, s).await);
+        out.push(view(&state, s));
     }
     Ok(Json(json!({ "sessions": out })))
 }
@@ -300,22 +298,8 @@ pub async fn events(
     let session = state.agents.store.session(&sid).await?;
     let rx = state.agents.runner.subscribe(&sid);
     let hello = json!({"type": "status", "session_id": sid, "status": session.status, "error": session.error});
-    let connected =
-        stream::once(async move { Ok(Event::default().event("status").data(hello.to_string())) });
-    let live = BroadcastStream::new(rx).map(|item| {
-        Ok(match item {
-            Ok(ev) => {
-                let kind = ev["type"].as_str().unwrap_or("event").to_owned();
-                Event::default().event(kind).data(ev.to_string())
-            }
-            Err(BroadcastStreamRecvError::Lagged(missed)) => Event::default()
-                .event("lagged")
-                .data(json!({"type": "lagged", "missed": missed}).to_string()),
-        })
-    });
-    let shutdown = state.shutdown.clone().cancelled_owned();
-    Ok(Sse::new(connected.chain(live).take_until(shutdown))
-        .keep_alive(KeepAlive::new().interval(KEEPALIVE).text("keepalive")))
+    let first = Event::default().event("status").data(hello.to_string());
+    Ok(sse_from(first, rx, state.shutdown.clone()))
 }
 
 fn check_turn(text: &str) -> ApiResult<()> {
@@ -415,7 +399,7 @@ pub async fn archive(
 ) -> ApiResult<Json<Value>> {
     check_session(&sid)?;
     let s = state.agents.store.set_archived(&sid, true).await?;
-    Ok(Json(view(&state, s).await))
+    Ok(Json(view(&state, s)))
 }
 
 /// Show an archived session again.
@@ -429,7 +413,7 @@ pub async fn unarchive(
 ) -> ApiResult<Json<Value>> {
     check_session(&sid)?;
     let s = state.agents.store.set_archived(&sid, false).await?;
-    Ok(Json(view(&state, s).await))
+    Ok(Json(view(&state, s)))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -519,7 +503,7 @@ pub async fn fork(
         }
     };
     let forked = crate::agents::fork::fork(&state.agents.store, &src, upto, &title).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, forked).await)))
+    Ok((StatusCode::CREATED, Json(view(&state, forked))))
 }
 
 /// Per-session settings: model, system prompt, permission mode, title.
@@ -538,7 +522,7 @@ pub async fn settings(
 ) -> ApiResult<Json<Value>> {
     check_session(&sid)?;
     let s = state.agents.store.patch_session(&sid, &body).await?;
-    Ok(Json(view(&state, s).await))
+    Ok(Json(view(&state, s)))
 }
 
 #[derive(Deserialize, IntoParams)]

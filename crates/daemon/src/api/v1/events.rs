@@ -9,8 +9,11 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
+use serde_json::Value;
+use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_util::sync::CancellationToken;
 
 use crate::api::error::ErrorBody;
 use crate::state::AppState;
@@ -28,8 +31,19 @@ pub const KEEPALIVE: Duration = Duration::from_secs(20);
 pub async fn stream(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let connected = stream::once(async { Ok(Event::default().comment("connected")) });
-    let live = BroadcastStream::new(state.events.subscribe()).map(|item| {
+    let connected = Event::default().comment("connected");
+    sse_from(connected, state.events.subscribe(), state.shutdown.clone())
+}
+
+/// A broadcast channel of `{type, …}` envelopes as SSE: `first`, then each
+/// envelope named by its `type`, a `lagged` event when this client fell
+/// behind, keepalives, and the end when the daemon shuts down.
+pub fn sse_from(
+    first: Event,
+    rx: broadcast::Receiver<Value>,
+    shutdown: CancellationToken,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let live = BroadcastStream::new(rx).map(|item| {
         Ok(match item {
             Ok(envelope) => {
                 let kind = envelope["type"].as_str().unwrap_or("event").to_owned();
@@ -40,7 +54,10 @@ pub async fn stream(
                 .data(serde_json::json!({ "type": "lagged", "missed": missed }).to_string()),
         })
     });
-    let shutdown = state.shutdown.clone().cancelled_owned();
-    Sse::new(connected.chain(live).take_until(shutdown))
-        .keep_alive(KeepAlive::new().interval(KEEPALIVE).text("keepalive"))
+    Sse::new(
+        stream::once(async { Ok(first) })
+            .chain(live)
+            .take_until(shutdown.cancelled_owned()),
+    )
+    .keep_alive(KeepAlive::new().interval(KEEPALIVE).text("keepalive"))
 }
