@@ -163,3 +163,24 @@ export function skeleton(lines = 3, label = 'Loading…') {
   return h('div', { class: 'skeleton', role: 'status', 'aria-busy': 'true' },
     h('span', { class: 'sr-only', text: label }), bars);
 }
+
+/**
+ * Search as you type: `run` a moment after typing stops in `input`, and at
+ * once when Escape clears it. Returns the clean-up that cancels a pending run.
+ */
+export function searchAsYouType(input, run, ms = 300) {
+  let timer = null;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, ms);
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && input.value) {
+      e.preventDefault();
+      input.value = '';
+      clearTimeout(timer);
+      run();
+    }
+  });
+  return () => clearTimeout(timer);
+}

@@ -8,7 +8,7 @@
 // shows its progress from `media_scan_progress`.
 
 import { api } from '../api.js';
-import { h, fill, pageTitle, empty, busy, uid, skeleton } from '../dom.js';
+import { h, fill, pageTitle, empty, busy, uid, skeleton, searchAsYouType } from '../dom.js';
 import { explain, inlineError, clearInlineError } from '../errors.js';
 import * as fmt from '../format.js';
 import * as player from '../player.js';
@@ -148,7 +148,6 @@ function toolbar(ctx, route, state, body) {
   // The results take the place of the view while there is a query.
 
   let seq = 0;
-  let timer = null;
   async function runSearch() {
     const q = search.value.trim();
     seq += 1;
@@ -177,18 +176,7 @@ function toolbar(ctx, route, state, body) {
       found.textContent = '';
     }
   }
-  search.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(runSearch, 250);
-  });
-  search.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && search.value) {
-      e.preventDefault();
-      search.value = '';
-      runSearch();
-    }
-  });
-  ctx.onCleanup(() => clearTimeout(timer));
+  ctx.onCleanup(searchAsYouType(search, runSearch, 250));
   local.addEventListener('change', () => {
     state.local = local.checked;
     localStorage.setItem(LOCAL_KEY, String(local.checked));

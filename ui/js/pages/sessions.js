@@ -11,7 +11,7 @@
 // a session shows alone, with a link back to the list.
 
 import { api, tokenUrl, getToken } from '../api.js';
-import { h, fill, field, pageTitle, facts, busy, empty, confirmDialog, uid, checkbox, skeleton } from '../dom.js';
+import { h, fill, field, pageTitle, facts, busy, empty, confirmDialog, uid, checkbox, skeleton, searchAsYouType } from '../dom.js';
 import { notify } from '../alerts.js';
 import { explain, inlineError, clearInlineError } from '../errors.js';
 import * as fmt from '../format.js';
@@ -426,7 +426,6 @@ function sessionsCard(ctx, inst, sid) {
   });
 
   let seq = 0;
-  let timer = null;
   async function runSearch() {
     const q = search.value.trim();
     seq += 1;
@@ -463,18 +462,7 @@ function sessionsCard(ctx, inst, sid) {
       found.textContent = '';
     }
   }
-  search.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(runSearch, 300);
-  });
-  search.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && search.value) {
-      e.preventDefault();
-      search.value = '';
-      runSearch();
-    }
-  });
-  ctx.onCleanup(() => clearTimeout(timer));
+  ctx.onCleanup(searchAsYouType(search, runSearch, 300));
 
   let soon = null;
   ctx.subscribe(['agent_session'], (e) => {
