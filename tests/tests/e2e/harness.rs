@@ -534,6 +534,26 @@ pub async fn assert_error(resp: reqwest::Response, status: u16) -> String {
 }
 
 /// All files under `dir` (recursively) whose names end with `suffix`.
+/// Everything a daemon in `dir` has logged: its stderr and its log files.
+pub fn logged_in(dir: &Path) -> String {
+    let mut files = files_under(&dir.join("logs"), ".log");
+    files.push(dir.join("daemon-stderr.log"));
+    files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect()
+}
+
+/// None of `secrets` reached the logs of the daemon in `dir` (which has
+/// logged something, so an empty log cannot pass for a clean one).
+pub fn assert_not_logged(dir: &Path, secrets: &[&str]) {
+    let all = logged_in(dir);
+    assert!(!all.is_empty(), "the daemon logged nothing at all");
+    for (i, secret) in secrets.iter().enumerate() {
+        assert!(!all.contains(secret), "secret #{i} reached the logs");
+    }
+}
+
 pub fn files_under(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {

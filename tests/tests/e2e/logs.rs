@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::{PASSWORD, TestDaemon, files_under};
+use crate::harness::{PASSWORD, TestDaemon, files_under, logged_in};
 
 #[tokio::test]
 async fn passwords_tokens_and_tickets_stay_out_of_the_logs() {
@@ -23,13 +23,9 @@ async fn passwords_tokens_and_tickets_stay_out_of_the_logs() {
 
     let (status, dir) = d.stop().await;
     assert!(status.success());
-    let mut logs = files_under(&dir.path().join("logs"), ".log");
+    let logs = files_under(&dir.path().join("logs"), ".log");
     assert!(!logs.is_empty(), "a log file is written in the data dir");
-    logs.push(dir.path().join("daemon-stderr.log"));
-    let mut all = String::new();
-    for f in &logs {
-        all.push_str(&std::fs::read_to_string(f).unwrap());
-    }
+    let all = logged_in(dir.path());
     assert!(
         all.contains("POST /api/v1/auth/login"),
         "access log present"
