@@ -401,6 +401,28 @@ async fn stop_ends_the_agent_and_everything_it_started() {
         last.contains("DELTA") && last.contains(&marker),
         "resume lost the context"
     );
+
+    // Locked, the provider key cannot be unsealed: a new turn is refused
+    // in the error shape, and nothing is started or written.
+    let turns = model.seen.turns().len();
+    let before = transcript(&d, &t, &sid).await.len();
+    assert_eq!(
+        d.post_auth("/identity/lock", &t, json!({})).await.status(),
+        204
+    );
+    let r = d
+        .post_auth(
+            &format!("/sessions/{sid}/messages"),
+            &t,
+            json!({"text": "While locked"}),
+        )
+        .await;
+    let msg = assert_error(r, 403).await;
+    assert!(msg.contains("locked"), "{msg}");
+    assert_eq!(transcript(&d, &t, &sid).await.len(), before);
+    assert_eq!(model.seen.turns().len(), turns);
+    let s = d.get_json(&format!("/sessions/{sid}"), &t).await;
+    assert_eq!(s["status"], "idle", "{s}");
 }
 
 #[tokio::test]
