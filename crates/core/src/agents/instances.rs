@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::remote::access_aad;
 use super::{AgentStore, AgentType, AgentsError, PERMISSION_MODES, Result, check_name};
 use crate::identity::crypto::{self, Key};
 use crate::settings::mask;
@@ -161,10 +162,6 @@ fn mcp_aad(instance: &str, name: &str) -> Vec<u8> {
     format!("holdfast/agents/mcp/{instance}/{name}").into_bytes()
 }
 
-fn access_aad(instance: &str) -> Vec<u8> {
-    format!("holdfast/agents/access/{instance}").into_bytes()
-}
-
 /// MCP server names the daemon reserves for itself.
 pub const RESERVED_MCP: &str = "holdfast";
 
@@ -305,42 +302,6 @@ impl AgentStore {
             addrs,
             String::from_utf8_lossy(&key).into_owned(),
         )))
-    }
-
-    /// The access key remote devices present, made on first use.
-    pub async fn access_key(&self, seal_key: &Key, id: &str, rotate: bool) -> Result<String> {
-        let row_id = id.to_owned();
-        let sealed: Option<Option<Vec<u8>>> = self
-            .catalog
-            .read(move |c| {
-                c.query_row(
-                    "SELECT access_key FROM agent_instances WHERE id = ?1 AND remote_peer IS NULL",
-                    [row_id],
-                    |r| r.get(0),
-                )
-                .optional()
-            })
-            .await?;
-        let Some(sealed) = sealed else {
-            return Err(AgentsError::NotFound("no such instance".into()));
-        };
-        if let (Some(s), false) = (&sealed, rotate)
-            && let Some(k) = crypto::open(seal_key, s, &access_aad(id))
-        {
-            return Ok(String::from_utf8_lossy(&k).into_owned());
-        }
-        let key = hex::encode(crypto::random_bytes::<32>());
-        let sealed = crypto::seal(seal_key, key.as_bytes(), &access_aad(id));
-        let row_id = id.to_owned();
-        self.catalog
-            .write(move |c| {
-                c.execute(
-                    "UPDATE agent_instances SET access_key = ?2, updated_ms = ?3 WHERE id = ?1",
-                    params![row_id, sealed, now_ms()],
-                )
-            })
-            .await?;
-        Ok(key)
     }
 
     pub async fn instances(&self) -> Result<Vec<Instance>> {

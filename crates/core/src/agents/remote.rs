@@ -13,7 +13,7 @@
 //! Everything read is bounded: heads, paths, header counts, bodies, chunks.
 
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use rusqlite::OptionalExtension;
+use rusqlite::{OptionalExtension, params};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -21,6 +21,7 @@ use subtle::ConstantTimeEq;
 use super::{AgentStore, AgentsError, Result};
 use crate::identity::crypto::{self, Key};
 use crate::mesh::services::StreamProtocol;
+use crate::time::now_ms;
 
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/holdfast/agents/1");
 /// Largest request body (attachments are at most 20 MiB).
@@ -197,16 +198,16 @@ pub enum Access {
     NoInstance,
 }
 
-fn access_aad(instance: &str) -> Vec<u8> {
+pub(super) fn access_aad(instance: &str) -> Vec<u8> {
     format!("holdfast/agents/access/{instance}").into_bytes()
 }
 
 impl AgentStore {
-    /// Check `presented` against the access key of local instance `id`, in
-    /// constant time. Remote instances are never reachable this way.
-    pub async fn check_access(&self, seal_key: &Key, id: &str, presented: &str) -> Result<Access> {
+    /// The sealed access key of local instance `id`: `None` when there is
+    /// no such local instance, `Some(None)` before its first share.
+    async fn sealed_access_key(&self, id: &str) -> Result<Option<Option<Vec<u8>>>> {
         let row_id = id.to_owned();
-        let sealed: Option<Option<Vec<u8>>> = self
+        Ok(self
             .catalog
             .read(move |c| {
                 c.query_row(
@@ -216,7 +217,38 @@ impl AgentStore {
                 )
                 .optional()
             })
+            .await?)
+    }
+
+    /// The access key remote devices present, made on first use.
+    pub async fn access_key(&self, seal_key: &Key, id: &str, rotate: bool) -> Result<String> {
+        let sealed = self.sealed_access_key(id).await?;
+        let Some(sealed) = sealed else {
+            return Err(AgentsError::NotFound("no such instance".into()));
+        };
+        if let (Some(s), false) = (&sealed, rotate)
+            && let Some(k) = crypto::open(seal_key, s, &access_aad(id))
+        {
+            return Ok(String::from_utf8_lossy(&k).into_owned());
+        }
+        let key = hex::encode(crypto::random_bytes::<32>());
+        let sealed = crypto::seal(seal_key, key.as_bytes(), &access_aad(id));
+        let row_id = id.to_owned();
+        self.catalog
+            .write(move |c| {
+                c.execute(
+                    "UPDATE agent_instances SET access_key = ?2, updated_ms = ?3 WHERE id = ?1",
+                    params![row_id, sealed, now_ms()],
+                )
+            })
             .await?;
+        Ok(key)
+    }
+
+    /// Check `presented` against the access key of local instance `id`, in
+    /// constant time. Remote instances are never reachable this way.
+    pub async fn check_access(&self, seal_key: &Key, id: &str, presented: &str) -> Result<Access> {
+        let sealed = self.sealed_access_key(id).await?;
         let Some(sealed) = sealed else {
             return Ok(Access::NoInstance);
         };
@@ -250,7 +282,7 @@ impl AgentStore {
                 c.execute(
                     "UPDATE agent_instances SET remote_key = ?2, remote_addrs = ?3, updated_ms = ?4
                      WHERE id = ?1 AND remote_peer IS NOT NULL",
-                    rusqlite::params![row_id, sealed, addrs, crate::time::now_ms()],
+                    params![row_id, sealed, addrs, now_ms()],
                 )
             })
             .await?;
